@@ -1,0 +1,27 @@
+"""The explicit error types of ringfence. Each says what is wrong and what to do."""
+
+from __future__ import annotations
+
+
+class RingfenceError(Exception):
+    """Base class for every error ringfence raises on purpose."""
+
+
+class ConfigError(RingfenceError):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+class PolicyError(RingfenceError):
+    """A policy pack or rule is invalid. The gate denies until it is fixed."""
+
+
+class AnalysisLimit(RingfenceError):
+    """An action exceeds a bound of the analyzer (size, nesting, unwrap depth)."""
+
+
+class PayloadError(RingfenceError):
+    """A runtime sent a payload that does not follow its hook contract."""
+
+
+class LedgerError(RingfenceError):
+    """The decision could not be recorded; the gate denies."""
