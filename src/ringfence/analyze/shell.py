@@ -1,0 +1,1275 @@
+"""Shell source → the simple commands it would execute, and their effects.
+
+The source is parsed with tree-sitter-bash (a real bash grammar, in C, error tolerant)
+and walked: lists, pipelines, subshells, groups, if/for/while/case bodies, functions
+(analysed where they are called), command and process substitutions, heredocs and
+redirections. Words go through quote removal exactly as the shell does it; variables
+assigned earlier in the same source are substituted; wrappers are peeled by
+:mod:`ringfence.analyze.unwrap`, and ``-c`` strings, ``eval`` and shells fed by pipes
+or heredocs are parsed again, recursively, up to a depth limit.
+
+Whatever cannot be resolved statically is marked: a command word that stays unknown is
+an ``opaque_exec`` effect; a download piped into a shell is ``code.remote_exec``.
+Nothing is ever executed. Every bound (source size, node count, nesting, unwrap depth)
+raises :class:`~ringfence.errors.AnalysisLimit`, which the gate turns into a deny.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from ringfence.analyze import unwrap
+from ringfence.analyze.command import Command, Redirect
+from ringfence.analyze.context import Context
+from ringfence.analyze.registry import classifiers_for, effect
+from ringfence.errors import AnalysisLimit
+from ringfence.model import Effect
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser
+
+MAX_NODES = 200_000
+MAX_NESTING = 200
+MAX_COMMANDS = 5_000
+MAX_SCRIPT_FILE_BYTES = 256 * 1024
+UNKNOWN_CWD = "/(unknown-cwd)"
+
+NETWORK_FETCHERS = frozenset({"curl", "wget", "fetch", "http", "https", "xh", "aria2c", "lwp-request", "GET"})
+DECODERS = frozenset(
+    {
+        "base64",
+        "base32",
+        "xxd",
+        "openssl",
+        "gunzip",
+        "zcat",
+        "bzcat",
+        "xzcat",
+        "unxz",
+        "rev",
+        "tr",
+        "uudecode",
+        "gpg",
+        "perl",
+        "python",
+        "python3",
+        "node",
+        "ruby",
+        "awk",
+        "sed",
+    }
+)
+PASS_THROUGH = frozenset({"cat", "tee", "head", "tail", "sort", "uniq", "grep", "dd", "pv"})
+DYNAMIC_MARK = "\x00dyn\x00"
+
+_parser: Parser | None = None
+
+
+def _get_parser() -> Parser:
+    global _parser
+    if _parser is None:
+        import tree_sitter
+        import tree_sitter_bash
+
+        _parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+    return _parser
+
+
+# -- values flowing through the walk ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A word after expansion: its value and whether it is statically known."""
+
+    value: str
+    dynamic: bool = False
+    net: bool = False  # its value comes from a network download
+    feed: Feed | None = None  # for process substitutions: what the inner command prints
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """What flows into a command's standard input (or out of a process substitution)."""
+
+    text: str | None  # known content, or None
+    source: str  # heredoc | herestring | echo | file | net | decoded | unknown
+    producers: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Scope:
+    vars: dict[str, str | None] = field(default_factory=dict)
+    cwd: str = ""
+    functions: dict[str, Any] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> Scope:
+        return Scope(dict(self.vars), self.cwd, dict(self.functions), dict(self.aliases))
+
+
+@dataclass(slots=True)
+class Trace:
+    """Everything one analysis found: the commands and their effects, in order."""
+
+    commands: list[Command] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+
+
+# -- the walker ---------------------------------------------------------------------------------
+
+
+class _Walker:
+    def __init__(self, ctx: Context, trace: Trace) -> None:
+        self.ctx = ctx
+        self.trace = trace
+        self.nodes = 0
+        self.call_stack: list[str] = []
+
+    # entry points
+
+    def walk_source(
+        self, source: str, scope: Scope, via: tuple[str, ...], remote: str | None, depth: int
+    ) -> None:
+        if depth > self.ctx.config.max_unwrap_depth:
+            raise AnalysisLimit(f"commands nested more than {self.ctx.config.max_unwrap_depth} levels deep")
+        data = source.encode("utf-8", "surrogateescape")
+        if len(data) > self.ctx.config.max_command_bytes:
+            raise AnalysisLimit(
+                f"command is {len(data)} bytes; the analysis limit is {self.ctx.config.max_command_bytes}"
+            )
+        tree = _get_parser().parse(data)
+        root = tree.root_node
+        st = _State(scope, via, remote, depth)
+        self.stmt(root, st, 0)
+        if root.has_error:
+            self._fallback(source, st)
+
+    def _fallback(self, source: str, st: _State) -> None:
+        """Where the grammar found an error, also read the text as plain words.
+
+        Bash itself runs every complete line before a syntax error, so every
+        line is also split into commands with shlex and classified. If even that fails,
+        the action cannot be understood: ``analysis.error``.
+        """
+        for line in source.splitlines():
+            try:
+                lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
+                lexer.whitespace_split = True
+                lexer.commenters = "#"
+                tokens = list(lexer)
+            except ValueError:
+                self.trace.effects.append(
+                    Effect("analysis.error", {"reason": "unbalanced quotes"}, evidence=line[:200], via=st.via)
+                )
+                continue
+            argv: list[str] = []
+            for tok in [*tokens, ";"]:
+                if tok and all(c in ";&|()<>" for c in tok):
+                    if argv:
+                        self.run([Word(a) for a in argv], st, text=line)
+                    argv = []
+                else:
+                    argv.append(tok)
+
+    # statements
+
+    def tick(self, level: int) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise AnalysisLimit(f"command has more than {MAX_NODES} syntax nodes")
+        if level > MAX_NESTING:
+            raise AnalysisLimit(f"command nests more than {MAX_NESTING} levels deep")
+
+    def stmt(self, node: Node, st: _State, level: int) -> None:
+        self.tick(level)
+        t = node.type
+        if t == "command":
+            self.command(node, st, level, None, ())
+        elif t == "pipeline":
+            self.pipeline(list(node.named_children), st, level, None)
+        elif t == "redirected_statement":
+            self.redirected(node, st, level)
+        elif t == "variable_assignment":
+            self.assign(node, st, level)
+        elif t == "declaration_command":
+            self.declaration(node, st, level)
+        elif t == "unset_command":
+            names = [c.text.decode("utf-8", "replace") for c in node.named_children if c.text]
+            for n in names:
+                st.scope.vars.pop(n, None)
+            self.run([Word("unset"), *(Word(n) for n in names)], st, text=_text(node))
+        elif t == "function_definition":
+            name_node = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            if name_node is not None and body is not None:
+                st.scope.functions[_text(name_node)] = body
+        elif t == "subshell":
+            inner = replace(st, scope=st.scope.copy())
+            for c in node.named_children:
+                self.stmt(c, inner, level + 1)
+        elif t in ("comment", "heredoc_body", "heredoc_start", "heredoc_end"):
+            return
+        elif t == "test_command":
+            for c in node.named_children:
+                self.expr_substitutions(c, st, level + 1)
+        elif t in ("for_statement", "select_statement"):
+            var = node.child_by_field_name("variable")
+            if var is not None:
+                st.scope.vars[_text(var)] = None
+            for c in node.named_children:
+                if c.type in ("do_group",):
+                    self.stmt(c, st, level + 1)
+                elif c.type not in ("variable_name",):
+                    self.expr_substitutions(c, st, level + 1)
+        elif t in ("c_style_for_statement",):
+            for c in node.named_children:
+                if c.type == "do_group" or c.type == "compound_statement":
+                    self.stmt(c, st, level + 1)
+                else:
+                    self.expr_substitutions(c, st, level + 1)
+        elif t == "case_statement":
+            for c in node.named_children:
+                if c.type == "case_item":
+                    for cc in c.named_children:
+                        if cc.type not in (
+                            "word",
+                            "extglob_pattern",
+                            "concatenation",
+                            "string",
+                            "raw_string",
+                        ):
+                            self.stmt(cc, st, level + 1)
+                else:
+                    self.expr_substitutions(c, st, level + 1)
+        elif t in ("negated_command",):
+            for c in node.named_children:
+                self.stmt(c, st, level + 1)
+        elif t in ("ERROR",):
+            for c in node.named_children:
+                self.stmt(c, st, level + 1)
+        elif t in (
+            "word",
+            "string",
+            "raw_string",
+            "concatenation",
+            "number",
+            "simple_expansion",
+            "expansion",
+            "command_substitution",
+            "process_substitution",
+            "arithmetic_expansion",
+            "ansi_c_string",
+        ):
+            # a bare expression (e.g. inside an ERROR node): run its substitutions
+            self.expr_substitutions(node, st, level + 1)
+        else:
+            # program, list, compound_statement, do_group, if/elif/else, while, ...
+            for c in node.named_children:
+                self.stmt(c, st, level + 1)
+
+    def expr_substitutions(self, node: Node, st: _State, level: int) -> None:
+        """Execute the command/process substitutions inside an expression."""
+        self.tick(level)
+        if node.type in ("command_substitution", "process_substitution"):
+            self.substitution(node, st, level)
+            return
+        for c in node.named_children:
+            self.expr_substitutions(c, st, level + 1)
+
+    def assign(self, node: Node, st: _State, level: int) -> None:
+        name_node = node.child_by_field_name("name")
+        value_node = node.child_by_field_name("value")
+        name = _text(name_node) if name_node is not None else ""
+        if value_node is None:
+            st.scope.vars[name] = ""
+            return
+        w = self.word(value_node, st, level + 1)
+        st.scope.vars[name] = None if w.dynamic else w.value
+        if name.startswith("RINGFENCE_") or name in ("PATH",):
+            self.run([Word("export"), Word(f"{name}={w.value}")], st, text=_text(node))
+
+    def declaration(self, node: Node, st: _State, level: int) -> None:
+        keyword = node.children[0].type if node.children else "declare"
+        words: list[Word] = [Word(keyword)]
+        for c in node.named_children:
+            if c.type == "variable_assignment":
+                self.assign(c, st, level + 1)
+                name_node = c.child_by_field_name("name")
+                name = _text(name_node) if name_node is not None else ""
+                value = st.scope.vars.get(name)
+                words.append(Word(f"{name}={value if value is not None else ''}", value is None))
+            elif c.type == "variable_name":
+                words.append(Word(_text(c)))
+            else:
+                words.append(self.word(c, st, level + 1))
+        self.run(words, st, text=_text(node))
+
+    def redirected(self, node: Node, st: _State, level: int) -> None:
+        body = node.child_by_field_name("body")
+        redirects: list[Node] = [c for c in node.named_children if c is not body]
+        # A heredoc's node may carry the rest of the pipeline (`cat <<EOF | sh`) or list
+        # (`cat <<EOF && x`) that follows it on the same line: run those after the body.
+        following: list[tuple[str, Node]] = []
+        flat: list[Node] = []
+        for r in redirects:
+            flat.append(r)
+            if r.type == "heredoc_redirect":
+                for i, c in enumerate(r.children):
+                    fname = r.field_name_for_child(i)
+                    if c.type == "pipeline" and fname is None:
+                        following.append(("pipe", c))
+                    elif fname == "right":
+                        following.append(("list", c))
+                    elif c.type == "file_redirect":
+                        flat.append(c)
+        if body is None:
+            return
+        pipe_rest = [c for kind, c in following if kind == "pipe"]
+        if body.type == "command" and pipe_rest:
+            stages: list[Node] = [body]
+            for p in pipe_rest:
+                stages.extend(x for x in p.named_children if x.type != "heredoc_body")
+            self.pipeline(stages, st, level + 1, None, first_redirects=flat)
+        elif body.type == "command":
+            self.command(body, st, level + 1, None, flat)
+        elif body.type == "pipeline":
+            stages = list(body.named_children)
+            self.pipeline(stages, st, level + 1, None, last_redirects=flat)
+        else:
+            self.stmt(body, st, level + 1)
+            self.apply_redirects(flat, st, level, Word(_text(body)))
+        for kind, c in following:
+            if kind == "list":
+                self.stmt(c, st, level + 1)
+
+    def apply_redirects(self, redirects: list[Node], st: _State, level: int, owner: Word) -> None:
+        """Redirections on a compound statement: classify their targets."""
+        reds, _, _ = self.redirect_values(redirects, st, level)
+        if reds:
+            cmd = Command(
+                argv=(":",),
+                text=owner.value,
+                via=st.via,
+                redirects=tuple(reds),
+                cwd=st.scope.cwd,
+                remote=st.remote,
+            )
+            self.redirect_effects(cmd)
+
+    def pipeline(
+        self,
+        stages: list[Node],
+        st: _State,
+        level: int,
+        feed: Feed | None,
+        *,
+        first_redirects: list[Node] | None = None,
+        last_redirects: list[Node] | None = None,
+    ) -> None:
+        producers: tuple[str, ...] = ()
+        # every stage of a pipeline runs in a subshell: assignments do not leak
+        for i, stage in enumerate(stages):
+            extra = list(first_redirects or []) if i == 0 else []
+            if i == len(stages) - 1 and last_redirects:
+                extra.extend(last_redirects)
+            stage_st = st if len(stages) == 1 else replace(st, scope=st.scope.copy())
+            if stage.type == "command":
+                feed = self.command(stage, stage_st, level + 1, feed, extra, producers)
+            elif stage.type == "redirected_statement" and stage.child_by_field_name("body") is not None:
+                body = stage.child_by_field_name("body")
+                assert body is not None
+                reds = [c for c in stage.named_children if c is not body]
+                if body.type == "command":
+                    feed = self.command(body, stage_st, level + 1, feed, reds + extra, producers)
+                else:
+                    self.stmt(stage, stage_st, level + 1)
+                    feed = Feed(None, "unknown")
+            else:
+                self.stmt(stage, stage_st, level + 1)
+                feed = Feed(None, "unknown")
+            name = _stage_name(stage)
+            producers = (*producers, name) if name else producers
+
+    def command(
+        self,
+        node: Node,
+        st: _State,
+        level: int,
+        feed: Feed | None,
+        redirect_nodes: list[Node] | tuple[Node, ...],
+        producers: tuple[str, ...] = (),
+    ) -> Feed:
+        self.tick(level)
+        words: list[Word] = []
+        env: dict[str, str] = {}
+        own_redirects: list[Node] = list(redirect_nodes)
+        for i, c in enumerate(node.children):
+            fname = node.field_name_for_child(i)
+            if c.type == "variable_assignment":
+                name_node = c.child_by_field_name("name")
+                value_node = c.child_by_field_name("value")
+                value = self.word(value_node, st, level + 1) if value_node is not None else Word("")
+                if name_node is not None:
+                    env[_text(name_node)] = value.value
+            elif c.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+                own_redirects.append(c)
+            elif c.type == "command_name":
+                for cc in c.named_children:
+                    words.append(self.word(cc, st, level + 1))
+            elif fname == "argument" or c.is_named:
+                if c.type == "comment":
+                    continue
+                words.append(self.word(c, st, level + 1))
+        reds, stdin_feed, input_files = self.redirect_values(own_redirects, st, level)
+        if stdin_feed is not None:
+            feed = stdin_feed
+        if feed is not None and producers and feed.producers == ():
+            feed = replace(feed, producers=producers)
+        if not words:
+            if env:
+                for k, v in env.items():
+                    st.scope.vars[k] = v
+                if any(k.startswith("RINGFENCE_") for k in env):
+                    self.run(
+                        [Word("export"), *(Word(f"{k}={v}") for k, v in env.items())], st, text=_text(node)
+                    )
+            if reds:
+                self.redirect_effects(
+                    Command(
+                        argv=(":",),
+                        text=_text(node),
+                        via=st.via,
+                        redirects=tuple(reds),
+                        cwd=st.scope.cwd,
+                        remote=st.remote,
+                    )
+                )
+            return Feed(None, "unknown")
+        return self.run(
+            words, st, text=_text(node), env=env, redirects=reds, feed=feed, input_files=input_files
+        )
+
+    def redirect_values(
+        self, nodes: list[Node] | tuple[Node, ...], st: _State, level: int
+    ) -> tuple[list[Redirect], Feed | None, list[Word]]:
+        reds: list[Redirect] = []
+        feed: Feed | None = None
+        inputs: list[Word] = []
+        for r in nodes:
+            if r.type == "file_redirect":
+                op = ""
+                fd: int | None = None
+                dest: Word | None = None
+                for i, c in enumerate(r.children):
+                    fname = r.field_name_for_child(i)
+                    if fname == "descriptor":
+                        try:
+                            fd = int(_text(c))
+                        except ValueError:
+                            fd = None
+                    elif fname == "destination":
+                        dest = self.word(c, st, level + 1)
+                    elif not c.is_named:
+                        op = _text(c)
+                if dest is None:
+                    continue
+                if op in ("<", "<&", "<>") and not dest.value.isdigit():
+                    inputs.append(dest)
+                    if dest.feed is not None:
+                        feed = dest.feed
+                    else:
+                        feed = Feed(self.read_file(dest), "file")
+                if op.endswith("&") and dest.value.isdigit() or dest.value == "-":
+                    continue  # 2>&1, >&2
+                reds.append(Redirect(op, DYNAMIC_MARK if dest.dynamic else dest.value, fd))
+            elif r.type == "heredoc_redirect":
+                body = next((c for c in r.children if c.type == "heredoc_body"), None)
+                start = next((c for c in r.children if c.type == "heredoc_start"), None)
+                quoted = start is not None and any(q in _text(start) for q in ("'", '"', "\\"))
+                text = _text(body) if body is not None else ""
+                if body is not None and not quoted:
+                    for c in body.named_children:
+                        self.expr_substitutions(c, st, level + 1)
+                feed = Feed(text, "heredoc")
+            elif r.type == "herestring_redirect":
+                val = next((c for c in r.named_children), None)
+                if val is not None:
+                    w = self.word(val, st, level + 1)
+                    feed = Feed(None if w.dynamic else w.value + "\n", "net" if w.net else "herestring")
+        return reds, feed, inputs
+
+    def read_file(self, w: Word, cwd: str | None = None) -> str | None:
+        """Read a file the command reads (never runs it), bounded in size."""
+        if w.dynamic:
+            return None
+        path = self.ctx.resolve(w.value, cwd or None)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_SCRIPT_FILE_BYTES + 1)
+        except OSError:
+            return None
+        if len(data) > MAX_SCRIPT_FILE_BYTES:
+            return None
+        return data.decode("utf-8", "replace")
+
+    # words
+
+    def word(self, node: Node, st: _State, level: int) -> Word:
+        self.tick(level)
+        t = node.type
+        if t in ("word", "number", "variable_name", "extglob_pattern", "regex", "special_variable_name"):
+            return Word(_unescape_word(_text(node)))
+        if t == "raw_string":
+            return Word(_text(node)[1:-1])
+        if t == "ansi_c_string":
+            return Word(_ansi_c(_text(node)[2:-1]))
+        if t in ("string", "translated_string"):
+            return self.dq_string(node, st, level)
+        if t == "concatenation":
+            parts = [self.word(c, st, level + 1) for c in node.children if c.is_named or c.type != '"']
+            return _join(parts)
+        if t == "simple_expansion":
+            name = _text(node)[1:]
+            return self.lookup(name, st)
+        if t == "expansion":
+            return self.expansion(node, st, level)
+        if t in ("command_substitution", "process_substitution"):
+            return self.substitution(node, st, level)
+        if t == "arithmetic_expansion":
+            self.expr_substitutions(node, st, level + 1)
+            return Word(_text(node), dynamic=True)
+        if t == "brace_expression":
+            return Word(_text(node))
+        if t == "array":
+            for c in node.named_children:
+                self.word(c, st, level + 1)
+            return Word(_text(node), dynamic=True)
+        # unknown node types: run substitutions, keep the text
+        self.expr_substitutions(node, st, level + 1)
+        return Word(_text(node), dynamic=node.named_child_count > 0)
+
+    def dq_string(self, node: Node, st: _State, level: int) -> Word:
+        parts: list[Word] = []
+        raw = node.text or b""
+        base = node.start_byte
+        pos = base + (2 if raw.startswith(b'$"') else 1)
+        end = node.end_byte - 1
+        for c in node.named_children:
+            if c.start_byte > pos:
+                parts.append(
+                    Word(_unescape_dq(raw[pos - base : c.start_byte - base].decode("utf-8", "replace")))
+                )
+            if c.type == "string_content":
+                parts.append(Word(_unescape_dq(_text(c))))
+            else:
+                parts.append(self.word(c, st, level + 1))
+            pos = c.end_byte
+        if end > pos:
+            parts.append(Word(_unescape_dq(raw[pos - base : end - base].decode("utf-8", "replace"))))
+        return _join(parts) if parts else Word("")
+
+    def lookup(self, name: str, st: _State) -> Word:
+        if name in ("HOME",):
+            return Word(self.ctx.home)
+        if name == "PWD":
+            return Word(st.scope.cwd)
+        if name in st.scope.vars:
+            v = st.scope.vars[name]
+            return Word("$" + name, dynamic=True) if v is None else Word(v)
+        return Word("$" + name, dynamic=True)
+
+    def expansion(self, node: Node, st: _State, level: int) -> Word:
+        inner = _text(node)[2:-1]
+        name = ""
+        for ch in inner:
+            if ch.isalnum() or ch == "_":
+                name += ch
+            else:
+                break
+        for c in node.named_children:
+            if c.type not in ("variable_name", "special_variable_name"):
+                self.expr_substitutions(c, st, level + 1)
+        if name and inner == name:
+            return self.lookup(name, st)
+        if (
+            name
+            and name in st.scope.vars
+            and st.scope.vars[name] not in (None, "")
+            and inner[len(name) :][:2] in (":-", ":=")
+        ):
+            return self.lookup(name, st)
+        if name and inner[len(name) :][:2] in (":-", ":=") and name not in st.scope.vars:
+            # ${X:-default}: X unknown, so the default may apply; still dynamic
+            return Word(inner[len(name) + 2 :], dynamic=True)
+        return Word(_text(node), dynamic=True)
+
+    def substitution(self, node: Node, st: _State, level: int) -> Word:
+        """Run a ``$(…)``/backtick/``<(…)`` substitution; return its static value if known."""
+        inner_st = replace(st, scope=st.scope.copy())
+        body = [c for c in node.named_children]
+        start_cmds = len(self.trace.commands)
+        for c in body:
+            self.stmt(c, inner_st, level + 1)
+        ran = self.trace.commands[start_cmds:]
+        net = any(c.name in NETWORK_FETCHERS for c in ran)
+        value = _static_output(ran, self.ctx, st.scope.cwd)
+        if node.type == "process_substitution":
+            if net:
+                feed = Feed(None, "net")
+            elif value is not None:
+                feed = Feed(value, "echo")
+            elif any(c.name in DECODERS for c in ran):
+                feed = Feed(None, "decoded")
+            else:
+                feed = Feed(None, "unknown")
+            return Word("/dev/fd/63", dynamic=True, net=net, feed=feed)
+        if value is not None:
+            return Word(value.rstrip("\n"), net=net)
+        return Word(_text(node), dynamic=True, net=net)
+
+    # running a command -------------------------------------------------------------------
+
+    def run(
+        self,
+        words: list[Word],
+        st: _State,
+        *,
+        text: str,
+        env: dict[str, str] | None = None,
+        redirects: list[Redirect] | None = None,
+        feed: Feed | None = None,
+        input_files: list[Word] | None = None,
+    ) -> Feed:
+        env = dict(env or {})
+        via = st.via
+        remote = st.remote
+        cwd = st.scope.cwd
+        argv = [w.value for w in words]
+        dynamic = {i for i, w in enumerate(words) if w.dynamic}
+        networds = {i for i, w in enumerate(words) if w.net}
+        feeds = {i: w.feed for i, w in enumerate(words) if w.feed is not None}
+        if len(self.trace.commands) > MAX_COMMANDS:
+            raise AnalysisLimit(f"command expands to more than {MAX_COMMANDS} commands")
+        for _ in range(self.ctx.config.max_unwrap_depth + 1):
+            if not argv:
+                return Feed(None, "unknown")
+            if 0 in dynamic:
+                return self.opaque(
+                    argv,
+                    dynamic,
+                    st,
+                    via,
+                    remote,
+                    cwd,
+                    text,
+                    "the program name is not known until run time",
+                    net=0 in networds,
+                )
+            name = argv[0].rsplit("/", 1)[-1]
+            if argv[0] in st.scope.aliases and "/" not in argv[0]:
+                expanded = _safe_split(st.scope.aliases[argv[0]])
+                argv = expanded + argv[1:]
+                dynamic = {i + len(expanded) - 1 for i in dynamic}
+                via = (*via, f"alias {name}")
+                continue
+            if argv[0] in st.scope.functions and "/" not in argv[0]:
+                if argv[0] in self.call_stack or len(self.call_stack) > 32:
+                    return Feed(None, "unknown")  # recursion: its body was already analysed
+                self.call_stack.append(argv[0])
+                try:
+                    fn_st = replace(st, via=(*via, f"function {argv[0]}"))
+                    self.stmt(st.scope.functions[argv[0]], fn_st, 0)
+                finally:
+                    self.call_stack.pop()
+                return Feed(None, "unknown")
+            if name == "cd" or name == "pushd":
+                self.change_dir(argv, dynamic, st)
+            elif name == "alias":
+                for a in argv[1:]:
+                    if "=" in a:
+                        k, v = a.split("=", 1)
+                        st.scope.aliases[k] = v
+            peeled = unwrap.peel(argv)
+            if peeled is None:
+                break
+            if isinstance(peeled, unwrap.Inner):
+                offset = len(argv) - len(peeled.argv)
+                suffix = tuple(argv[offset:]) == peeled.argv
+                if suffix:
+                    dynamic = {i - offset for i in dynamic if i >= offset} | set(peeled.dynamic)
+                    networds = {i - offset for i in networds if i >= offset}
+                    feeds = {i - offset: f for i, f in feeds.items() if i >= offset}
+                else:
+                    dyn_values = {argv[i] for i in dynamic}
+                    dynamic = set(peeled.dynamic) | {k for k, w in enumerate(peeled.argv) if w in dyn_values}
+                    networds, feeds = set(), {}
+                if peeled.unset:
+                    self.emit(("unset", *peeled.unset), set(), st, via, remote, cwd, text, {}, [], None)
+                if peeled.env:
+                    env.update(dict(peeled.env))
+                    if any(k.startswith("RINGFENCE_") for k, _ in peeled.env):
+                        self.emit(
+                            ("export", *(f"{k}={v}" for k, v in peeled.env)),
+                            set(),
+                            st,
+                            via,
+                            remote,
+                            cwd,
+                            text,
+                            {},
+                            [],
+                            None,
+                        )
+                if peeled.cwd is not None:
+                    cwd = self.ctx.resolve(peeled.cwd, cwd)
+                if peeled.remote is not None:
+                    remote = peeled.remote
+                argv = list(peeled.argv)
+                via = (*via, peeled.label)
+                continue
+            if isinstance(peeled, unwrap.Script):
+                script_index = argv.index(peeled.source) if peeled.source in argv else -1
+                is_dyn = (
+                    peeled.dynamic
+                    or script_index in dynamic
+                    or (peeled.label in ("eval", "ssh", "watch", "parallel", "sudo -s") and bool(dynamic))
+                )
+                if is_dyn:
+                    is_net = script_index in networds or bool(networds)
+                    return self.opaque(
+                        argv,
+                        dynamic,
+                        st,
+                        (*via, peeled.label),
+                        remote,
+                        cwd,
+                        text,
+                        f"{peeled.label} runs a string that is not known until run time",
+                        net=is_net,
+                    )
+                sub = replace(
+                    st,
+                    via=(*via, peeled.label),
+                    remote=peeled.remote or remote,
+                    scope=Scope(dict(st.scope.vars), cwd, dict(st.scope.functions), dict(st.scope.aliases)),
+                )
+                self.walk_source(peeled.source, sub.scope, sub.via, sub.remote, st.depth + 1)
+                return Feed(None, "unknown")
+            if isinstance(peeled, unwrap.ShellStdin):
+                return self.shell_stdin(
+                    argv, dynamic, st, (*via, peeled.label), remote, cwd, text, feed, input_files or []
+                )
+            if isinstance(peeled, unwrap.ScriptFile):
+                idx = argv.index(peeled.path) if peeled.path in argv else -1
+                return self.script_file(
+                    argv, dynamic, idx, feeds.get(idx), st, (*via, peeled.label), remote, cwd, text
+                )
+        else:
+            raise AnalysisLimit(f"more than {self.ctx.config.max_unwrap_depth} nested wrappers")
+        if st.scope.cwd == UNKNOWN_CWD:
+            dynamic |= {i for i, a in enumerate(argv) if i and not a.startswith(("-", "/", "~"))}
+        from ringfence.analyze import interp
+
+        code = interp.inline_code(argv)
+        if code is not None:
+            self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, env, redirects or [], feed)
+            self.interpreted(code, argv, st, via, remote, cwd, text)
+            return Feed(None, "unknown")
+        if feed is not None and feed.source in ("net",) and interp.reads_program_from_stdin(argv):
+            self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, env, redirects or [], feed)
+            self.trace.effects.append(
+                Effect(
+                    "code.remote_exec",
+                    {"interpreter": argv[0].rsplit("/", 1)[-1]},
+                    evidence=text[:500],
+                    via=via,
+                )
+            )
+            return Feed(None, "unknown")
+        cmd = self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, env, redirects or [], feed)
+        return _output_of(cmd, feed, self)
+
+    def change_dir(self, argv: list[str], dynamic: set[int], st: _State) -> None:
+        args = [a for a in argv[1:] if not (a.startswith("-") and a != "-")]
+        if not args:
+            st.scope.cwd = self.ctx.home
+        elif 1 in dynamic or args[0] == "-":
+            target = args[0]
+            if target.startswith("$(") and "rev-parse" in target and self.ctx.workspace:
+                st.scope.cwd = self.ctx.workspace
+            else:
+                st.scope.cwd = UNKNOWN_CWD
+        elif st.scope.cwd == UNKNOWN_CWD and not args[0].startswith(("/", "~")):
+            st.scope.cwd = UNKNOWN_CWD
+        else:
+            st.scope.cwd = self.ctx.resolve(args[0], st.scope.cwd)
+
+    def shell_stdin(
+        self,
+        argv: list[str],
+        dynamic: set[int],
+        st: _State,
+        via: tuple[str, ...],
+        remote: str | None,
+        cwd: str,
+        text: str,
+        feed: Feed | None,
+        inputs: list[Word],
+    ) -> Feed:
+        self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, {}, [], feed)
+        if feed is None:
+            return Feed(None, "unknown")  # interactive shell: nothing to analyse
+        if feed.source == "net":
+            self.trace.effects.append(
+                Effect(
+                    "code.remote_exec",
+                    {"interpreter": argv[0].rsplit("/", 1)[-1], "producers": feed.producers},
+                    evidence=text[:500],
+                    via=via,
+                )
+            )
+            return Feed(None, "unknown")
+        if feed.text is None:
+            return self.opaque(
+                argv,
+                dynamic,
+                st,
+                via,
+                remote,
+                cwd,
+                text,
+                f"a shell runs a program from {feed.source} input that cannot be seen",
+                emit_cmd=False,
+                source=feed.source,
+            )
+        sub = Scope(dict(st.scope.vars), cwd, dict(st.scope.functions), dict(st.scope.aliases))
+        self.walk_source(feed.text, sub, via, remote, st.depth + 1)
+        return Feed(None, "unknown")
+
+    def script_file(
+        self,
+        argv: list[str],
+        dynamic: set[int],
+        idx: int,
+        feed: Feed | None,
+        st: _State,
+        via: tuple[str, ...],
+        remote: str | None,
+        cwd: str,
+        text: str,
+    ) -> Feed:
+        self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, {}, [], None)
+        if feed is not None:  # bash <(…)
+            if feed.source == "net":
+                self.trace.effects.append(
+                    Effect(
+                        "code.remote_exec",
+                        {"interpreter": argv[0].rsplit("/", 1)[-1]},
+                        evidence=text[:500],
+                        via=via,
+                    )
+                )
+                return Feed(None, "unknown")
+            if feed.text is not None:
+                self.walk_source(feed.text, Scope(cwd=cwd), via, remote, st.depth + 1)
+                return Feed(None, "unknown")
+            return self.opaque(
+                argv,
+                dynamic,
+                st,
+                via,
+                remote,
+                cwd,
+                text,
+                "a shell runs a program produced at run time",
+                emit_cmd=False,
+            )
+        if idx < 0 or idx in dynamic:
+            return self.opaque(
+                argv,
+                dynamic,
+                st,
+                via,
+                remote,
+                cwd,
+                text,
+                "a shell runs a script whose name is not known until run time",
+                emit_cmd=False,
+            )
+        if remote is not None:
+            return Feed(None, "unknown")  # the script lives on the other host
+        path = self.ctx.resolve(argv[idx], cwd)
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            return Feed(None, "unknown")  # no such script: the shell fails, nothing runs
+        content = self.read_file(Word(path)) if size <= MAX_SCRIPT_FILE_BYTES else None
+        if content is None:
+            return self.opaque(
+                argv,
+                dynamic,
+                st,
+                via,
+                remote,
+                cwd,
+                text,
+                f"script {argv[idx]} is too large or unreadable to analyse",
+                emit_cmd=False,
+            )
+        script_cwd = cwd if argv[0] in ("source", ".") else cwd
+        sub = Scope(dict(st.scope.vars) if argv[0] in ("source", ".") else {}, script_cwd)
+        self.walk_source(content, sub, (*via, f"script {argv[idx]}"), remote, st.depth + 1)
+        if argv[0] in ("source", "."):
+            st.scope.vars.update(sub.vars)
+            st.scope.functions.update(sub.functions)
+        return Feed(None, "unknown")
+
+    def interpreted(
+        self,
+        code: Any,
+        argv: list[str],
+        st: _State,
+        via: tuple[str, ...],
+        remote: str | None,
+        cwd: str,
+        text: str,
+    ) -> None:
+        from ringfence.analyze import interp
+
+        lang, source = code
+        label = f"{argv[0].rsplit('/', 1)[-1]} {lang}"
+        for directive in interp.analyse(lang, source):
+            if directive.kind == "shell":
+                sub = Scope(cwd=cwd)
+                self.walk_source(directive.value, sub, (*via, label), remote, st.depth + 1)
+            elif directive.kind == "argv":
+                self.run(
+                    [Word(a) for a in directive.argv],
+                    replace(st, via=(*via, label), remote=remote, scope=Scope(cwd=cwd)),
+                    text=text,
+                )
+            elif directive.kind == "opaque":
+                self.trace.effects.append(
+                    Effect(
+                        "opaque_exec",
+                        {"reason": directive.value, "interpreter": lang},
+                        evidence=text[:500],
+                        via=(*via, label),
+                    )
+                )
+
+    def opaque(
+        self,
+        argv: list[str],
+        dynamic: set[int],
+        st: _State,
+        via: tuple[str, ...],
+        remote: str | None,
+        cwd: str,
+        text: str,
+        reason: str,
+        *,
+        net: bool = False,
+        emit_cmd: bool = True,
+        source: str | None = None,
+    ) -> Feed:
+        if emit_cmd:
+            self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, {}, [], None, classify=False)
+        kind = "code.remote_exec" if net or source == "net" else "opaque_exec"
+        attrs: dict[str, Any] = {"reason": reason}
+        if source:
+            attrs["source"] = source
+        if remote:
+            attrs["remote"] = remote
+        self.trace.effects.append(Effect(kind, attrs, evidence=text[:500], via=via))
+        return Feed(None, "unknown")
+
+    def emit(
+        self,
+        argv: tuple[str, ...],
+        dynamic: set[int],
+        st: _State,
+        via: tuple[str, ...],
+        remote: str | None,
+        cwd: str,
+        text: str,
+        env: dict[str, str],
+        redirects: list[Redirect],
+        feed: Feed | None,
+        *,
+        classify: bool = True,
+    ) -> Command:
+        cmd = Command(
+            argv=argv,
+            text=text[:2000],
+            via=via,
+            dynamic=frozenset(dynamic),
+            stdin=feed.text if feed is not None else None,
+            stdin_from=feed.producers if feed is not None else (),
+            redirects=tuple(redirects),
+            env=env,
+            cwd=cwd,
+            remote=remote,
+        )
+        self.trace.commands.append(cmd)
+        effects = self.trace.effects
+        effects.append(effect("exec", cmd, program=cmd.name))
+        if classify:
+            for fn in classifiers_for(cmd.name):
+                effects.extend(fn(cmd, self.ctx))
+        if redirects:
+            self.redirect_effects(cmd)
+        return cmd
+
+    def redirect_effects(self, cmd: Command) -> None:
+        from ringfence.analyze import files
+
+        for r in cmd.redirects:
+            if r.target == DYNAMIC_MARK:
+                if r.op not in ("<", "<&"):
+                    self.trace.effects.append(effect("fs.write", cmd, targets=(), unknown_target=True))
+                continue
+            if r.op in ("<", "<&", "<>"):
+                self.trace.effects.extend(
+                    files.read_effects(
+                        r.target, self.ctx, evidence=cmd.evidence, via=cmd.via, cwd=cmd.cwd or None
+                    )
+                )
+                continue
+            self.trace.effects.extend(
+                files.write_effects(
+                    r.target, self.ctx, evidence=cmd.evidence, via=cmd.via, cwd=cmd.cwd or None
+                )
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    scope: Scope
+    via: tuple[str, ...]
+    remote: str | None
+    depth: int
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "surrogateescape")
+
+
+def _stage_name(node: Node) -> str:
+    cur: Node | None = node
+    while cur is not None and cur.type == "redirected_statement":
+        cur = cur.child_by_field_name("body")
+    if cur is not None and cur.type == "command":
+        name = cur.child_by_field_name("name")
+        if name is not None:
+            return _unescape_word(_text(name)).strip("'\"").rsplit("/", 1)[-1]
+    return ""
+
+
+def _join(parts: list[Word]) -> Word:
+    if len(parts) == 1:
+        return parts[0]
+    return Word(
+        "".join(p.value for p in parts),
+        dynamic=any(p.dynamic for p in parts),
+        net=any(p.net for p in parts),
+    )
+
+
+def _unescape_word(s: str) -> str:
+    if "\\" not in s:
+        return s
+    out: list[str] = []
+    i = 0
+    while i < len(s):
+        ch = s[i]
+        if ch == "\\" and i + 1 < len(s):
+            if s[i + 1] == "\n":
+                i += 2
+                continue
+            out.append(s[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _unescape_dq(s: str) -> str:
+    if "\\" not in s:
+        return s
+    out: list[str] = []
+    i = 0
+    while i < len(s):
+        ch = s[i]
+        if ch == "\\" and i + 1 < len(s) and s[i + 1] in '$`"\\\n':
+            if s[i + 1] != "\n":
+                out.append(s[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+_ANSI = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "e": "\x1b",
+    "E": "\x1b",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
+
+
+def _ansi_c(s: str) -> str:
+    out: list[str] = []
+    i = 0
+    n = len(s)
+    while i < n:
+        ch = s[i]
+        if ch != "\\" or i + 1 >= n:
+            out.append(ch)
+            i += 1
+            continue
+        nxt = s[i + 1]
+        if nxt in _ANSI:
+            out.append(_ANSI[nxt])
+            i += 2
+        elif nxt == "x":
+            j = i + 2
+            while j < n and j < i + 4 and s[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out.append(chr(int(s[i + 2 : j], 16)) if j > i + 2 else "\\x")
+            i = j
+        elif nxt in ("u", "U"):
+            width = 4 if nxt == "u" else 8
+            j = i + 2
+            while j < n and j < i + 2 + width and s[j] in "0123456789abcdefABCDEF":
+                j += 1
+            try:
+                out.append(chr(int(s[i + 2 : j], 16)) if j > i + 2 else "\\" + nxt)
+            except (ValueError, OverflowError):
+                out.append("?")
+            i = j
+        elif nxt in "01234567":
+            j = i + 1
+            while j < n and j < i + 4 and s[j] in "01234567":
+                j += 1
+            out.append(chr(int(s[i + 1 : j], 8) & 0xFF))
+            i = j
+        elif nxt == "c" and i + 2 < n:
+            out.append(chr(ord(s[i + 2]) & 0x1F))
+            i += 3
+        else:
+            out.append("\\" + nxt)
+            i += 2
+    return "".join(out)
+
+
+def _safe_split(s: str) -> list[str]:
+    try:
+        return shlex.split(s)
+    except ValueError:
+        return s.split()
+
+
+def _static_output(ran: list[Command], ctx: Context, cwd: str) -> str | None:
+    """What a substitution prints, when that is knowable without running it."""
+    if len(ran) != 1:
+        return None
+    cmd = ran[0]
+    if cmd.dynamic and cmd.name not in ("which",):
+        return None
+    name, args = cmd.name, cmd.args
+    if name == "echo":
+        words = [a for a in args if a not in ("-n", "-e", "-E")]
+        return " ".join(words) + "\n"
+    if name == "printf" and args and "%" not in args[0]:
+        return args[0].replace("\\n", "\n")
+    if name == "printf" and args and args[0] in ("%s", "%s\\n", "%s\n"):
+        return "".join(args[1:])
+    if name in ("which", "type") and args:
+        return args[-1]
+    if name == "command" and len(args) >= 2 and args[0] in ("-v", "-V"):
+        return args[1]
+    if name == "pwd":
+        return cwd or ctx.cwd
+    if name == "git" and "--show-toplevel" in args and ctx.workspace:
+        return ctx.workspace
+    if name == "cat" and cmd.stdin is not None and not args:
+        return cmd.stdin
+    return None
+
+
+def _output_of(cmd: Command, feed: Feed | None, walker: _Walker) -> Feed:
+    """What flows out of ``cmd`` into the next pipeline stage."""
+    name = cmd.name
+    if name in NETWORK_FETCHERS:
+        return Feed(None, "net")
+    if name in ("echo", "printf"):
+        text = _static_output([cmd], walker.ctx, cmd.cwd)
+        return Feed(text, "echo") if text is not None and not cmd.dynamic else Feed(None, "unknown")
+    if name in DECODERS and name not in ("cat",):
+        if feed is not None and feed.source == "net":
+            return Feed(None, "net")
+        return Feed(None, "decoded")
+    if name in PASS_THROUGH:
+        if name == "cat" and cmd.args:
+            files = [a for a in cmd.args if not a.startswith("-")]
+            if len(files) == 1 and 1 not in cmd.dynamic:
+                return Feed(walker.read_file(Word(files[0]), cmd.cwd or None), "file")
+            return Feed(None, "unknown")
+        if feed is not None and name in ("cat", "tee", "pv", "dd"):
+            return feed
+        if feed is not None and feed.source == "net":
+            return Feed(None, "net")
+        return Feed(None, "unknown")
+    return Feed(None, "unknown")
+
+
+# -- public entry points ---------------------------------------------------------------------
+
+
+def trace_shell(source: str, ctx: Context) -> Trace:
+    """Parse ``source`` and return every command it would run, with their effects.
+
+    Raises :class:`AnalysisLimit` when a bound is exceeded.
+    """
+    trace = Trace()
+    walker = _Walker(ctx, trace)
+    scope = Scope(cwd=ctx.cwd)
+    try:
+        walker.walk_source(source, scope, (), None, 0)
+    except RecursionError:
+        raise AnalysisLimit("command nests too deeply to analyse") from None
+    return trace
+
+
+def analyze_shell(source: str, ctx: Context) -> list[Effect]:
+    """The effects of running ``source`` in a shell (see :func:`trace_shell`)."""
+    return trace_shell(source, ctx).effects
+
+
+def iter_commands(source: str, ctx: Context) -> Iterator[Command]:
+    yield from trace_shell(source, ctx).commands
+
+
+__all__ = ["UNKNOWN_CWD", "Trace", "analyze_shell", "iter_commands", "trace_shell"]

@@ -1,0 +1,56 @@
+"""The ``ringfence`` command.
+
+``ringfence hook <runtime>`` runs before every tool call of every agent, so it is
+dispatched before anything else is imported: no argparse, no rich, no gate unless the
+warm daemon cannot answer. Every other subcommand is an ordinary argparse CLI whose
+subcommands live in :mod:`ringfence.commands`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_USAGE = 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "hook" and args[1] in ("claude-code",):
+        from ringfence.daemon.client import run_hook
+
+        return run_hook(args[1])
+    return _full_cli(args)
+
+
+def _full_cli(args: list[str]) -> int:
+    import argparse
+
+    from ringfence import __version__
+    from ringfence.commands import COMMAND_MODULES
+
+    parser = argparse.ArgumentParser(
+        prog="ringfence",
+        description="The deterministic pre-action gate for autonomous agents.",
+        epilog="Start with `ringfence init --agent claude-code`, then `ringfence doctor`.",
+    )
+    parser.add_argument("--version", action="version", version=f"ringfence {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    import importlib
+
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"ringfence.commands.{name}")
+        module.add_parser(sub)
+    try:
+        ns = parser.parse_args(args)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return 0 if code == 0 else EXIT_USAGE
+    run = getattr(ns, "run", None)
+    if run is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        result: int = run(ns)
+    except KeyboardInterrupt:
+        return 130
+    return result

@@ -1,0 +1,115 @@
+"""The hook process: ask the warm daemon, else decide in-process. Never crashes.
+
+This module is imported on every tool call, so it imports only what it must: the
+in-process gate loads only when the daemon cannot answer.
+"""
+
+from __future__ import annotations
+
+import _socket
+import os
+import sys
+
+from ringfence.daemon import FORWARDED_ENV, socket_path
+
+MAX_STDIN = 8 * 1024 * 1024
+CONNECT_TIMEOUT = 0.25
+ANSWER_TIMEOUT = 20.0
+
+_LAST_RESORT = (
+    '{"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", '
+    '"permissionDecisionReason": "ringfence internal error; denied because ringfence fails closed. '
+    'Run `ringfence doctor`."}}'
+)
+
+
+def run_hook(runtime: str) -> int:
+    """Entry point of ``ringfence hook <runtime>``: stdin payload → stdout decision."""
+    try:
+        raw = sys.stdin.buffer.read(MAX_STDIN + 1)
+        out = None
+        use_daemon = os.environ.get("RINGFENCE_DAEMON", "1") not in ("0", "false", "no", "off")
+        if use_daemon:
+            out = _ask_daemon(runtime, raw)
+        spawn = False
+        if out is None:
+            out = _in_process(runtime, raw)
+            spawn = use_daemon
+        _write(out)
+        if spawn:
+            _spawn_daemon()
+        return 0
+    except BaseException as exc:  # the hook must never crash: Claude Code treats that as allow
+        try:
+            _write(_LAST_RESORT)
+            return 0
+        except BaseException:
+            try:
+                sys.stderr.write(f"ringfence: internal error ({type(exc).__name__}); denied (fail closed)\n")
+            finally:
+                return 2
+
+
+def _write(out: str) -> None:
+    sys.stdout.write(out + "\n")
+    sys.stdout.flush()
+
+
+def _ask_daemon(runtime: str, raw: bytes) -> str | None:
+    path = socket_path()
+    env_lines = []
+    for key in FORWARDED_ENV:
+        value = os.environ.get(key)
+        if value is not None and "\n" not in value:
+            env_lines.append(f"{key}={value}")
+    header = f"RF1\n{runtime}\n{os.getcwd()}\n" + "".join(line + "\n" for line in env_lines) + "\n"
+    # _socket, not socket: the wrapper module imports enum and selectors (~8 ms per call)
+    try:
+        s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    except OSError:
+        return None
+    try:
+        s.settimeout(CONNECT_TIMEOUT)
+        s.connect(path)
+        s.settimeout(ANSWER_TIMEOUT)
+        s.sendall(header.encode("utf-8", "surrogateescape") + raw)
+        s.shutdown(_socket.SHUT_WR)
+        chunks = []
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        s.close()
+    reply = b"".join(chunks)
+    head, sep, body = reply.partition(b"\n")
+    parts = head.split(b" ")
+    if not sep or parts[0] != b"OK" or len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) != len(body):
+        return None  # STALE, DECLINE, a truncated answer or a broken daemon: decide here
+    text = body.decode("utf-8", "replace").strip()
+    return text if text.startswith("{") and text.endswith("}") else None
+
+
+def _in_process(runtime: str, raw: bytes) -> str:
+    from ringfence.daemon.dispatch import answer
+
+    return answer(runtime, raw, os.environ)
+
+
+def _spawn_daemon() -> None:
+    try:
+        import subprocess
+
+        subprocess.Popen(
+            [sys.executable, "-m", "ringfence.daemon.server", socket_path()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+    except Exception:
+        pass  # the daemon is an optimisation; this decision is already made

@@ -1,0 +1,223 @@
+"""The gate: action → effects → verdict → decision → ledger.
+
+:class:`Gate` is the in-process decision engine every adapter, the CLI and the daemon
+use. ``evaluate`` is pure (analysis and policy); ``decide`` also records the decision in
+the ledger *before* returning it. Neither raises: every failure on the decision path
+becomes a deny whose reason says what went wrong (unless the operator set
+``on_error: allow``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ringfence.analyze import analyze
+from ringfence.analyze.context import Context
+from ringfence.config import Settings, load_settings
+from ringfence.errors import AnalysisLimit, RingfenceError
+from ringfence.ledger import Ledger
+from ringfence.model import (
+    Action,
+    Decision,
+    Effect,
+    Outcome,
+    Principal,
+    RiskTier,
+    Verdict,
+)
+from ringfence.policy.evaluate import evaluate as evaluate_policy
+from ringfence.policy.load import Policy, load_builtin, load_files
+
+_builtin_policy: Policy | None = None
+
+
+def builtin_policy() -> Policy:
+    global _builtin_policy
+    if _builtin_policy is None:
+        _builtin_policy = load_builtin()
+    return _builtin_policy
+
+
+def action_digest(principal: Principal, action: Action) -> str:
+    """SHA-256 over the canonical JSON (sorted keys, no spaces, UTF-8) of the principal's
+    type and id and the normalised action (kind, tool, payload, cwd, repo, environment)."""
+    doc = {"principal": {"type": principal.type.value, "id": principal.id}, "action": action.to_dict()}
+    data = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(data.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@dataclass(slots=True)
+class Gate:
+    settings: Settings = field(default_factory=Settings)
+    policy: Policy = field(default_factory=builtin_policy)
+    ledger: Ledger | None = None
+
+    @classmethod
+    def for_cwd(cls, cwd: str, *, record: bool = True) -> Gate:
+        """The gate configured for ``cwd``. Raises ConfigError/PolicyError/LedgerError."""
+        settings = load_settings(cwd)
+        policy = builtin_policy()
+        if settings.policy_files:
+            policy = load_files(settings.policy_files, base=policy)
+        ledger: Ledger | None = None
+        if record and settings.ledger_path is not None:
+            from ringfence.ledger.sqlite import SQLiteLedger
+
+            ledger = SQLiteLedger(settings.ledger_path)
+        return cls(settings, policy, ledger)
+
+    def context(self, action: Action) -> Context:
+        return Context.for_cwd(action.cwd, self.settings.analysis, environment=action.environment)
+
+    def evaluate(self, action: Action, principal: Principal) -> Decision:
+        """Analysis and policy only: no ledger, never raises."""
+        digest = action_digest(principal, action)
+        try:
+            ctx = self.context(action)
+            try:
+                effects = analyze(action, ctx)
+            except AnalysisLimit as exc:
+                effects = [Effect("analysis.limit", {"reason": str(exc)}, evidence=_short(action))]
+            verdict = evaluate_policy(self.policy, effects)
+        except Exception as exc:  # fail closed: any bug ends in a deny
+            return failure(action, principal, exc, digest=digest, on_error=self.settings.on_error)
+        return Decision(
+            outcome=verdict.outcome,
+            tier=verdict.tier,
+            reason=explain_verdict(verdict),
+            action=action,
+            principal=principal,
+            effects=tuple(effects),
+            verdict=verdict,
+            action_digest=digest,
+        )
+
+    def decide(self, action: Action, principal: Principal) -> Decision:
+        """Evaluate, then record durably, then return. A failed record is a deny."""
+        decision = self.evaluate(action, principal)
+        if self.ledger is None:
+            return decision
+        try:
+            seq = self.ledger.append(ledger_entry(decision))
+        except Exception as exc:
+            return failure(action, principal, exc, digest=decision.action_digest, on_error="deny",
+                           what="could not record the decision")
+        return _with_record(decision, seq)
+
+
+def _with_record(d: Decision, seq: int) -> Decision:
+    return Decision(d.outcome, d.tier, d.reason, d.action, d.principal, d.effects, d.verdict, d.action_digest,
+                    d.error, seq)
+
+
+def _short(action: Action) -> str:
+    text = action.command or json.dumps(dict(action.payload), default=str)
+    return text[:200] + ("…" if len(text) > 200 else "")
+
+
+def failure(
+    action: Action | None,
+    principal: Principal | None,
+    exc: BaseException | str,
+    *,
+    digest: str = "",
+    on_error: str = "deny",
+    what: str = "internal error",
+) -> Decision:
+    """The decision for an error on the decision path: deny, with the reason."""
+    from ringfence.model import ActionKind, PrincipalType
+
+    message = exc if isinstance(exc, str) else (
+        str(exc) if isinstance(exc, RingfenceError) else f"{type(exc).__name__}: {exc}"
+    )
+    outcome = Outcome.ALLOW if on_error == "allow" else Outcome.DENY
+    reason = (
+        f"ringfence {what}: {message}. Denied because ringfence fails closed; fix the problem or ask an "
+        "operator (run `ringfence doctor`)."
+        if outcome is Outcome.DENY
+        else f"ringfence {what}: {message}. Allowed because the configuration sets on_error: allow."
+    )
+    act = action or Action(ActionKind.OTHER, {}, cwd="")
+    who = principal or Principal(PrincipalType.AGENT, "unknown")
+    return Decision(
+        outcome=outcome,
+        tier=RiskTier.CRITICAL if outcome is Outcome.DENY else RiskTier.TRIVIAL,
+        reason=reason,
+        action=act,
+        principal=who,
+        effects=(),
+        verdict=Verdict(outcome, RiskTier.CRITICAL, (), ""),
+        action_digest=digest,
+        error=message,
+    )
+
+
+def explain_verdict(verdict: Verdict) -> str:
+    """One readable paragraph: which rule decided, why, and what to do instead."""
+    if verdict.outcome is Outcome.ALLOW:
+        return "allowed: no rule requires approval or denies this action"
+    top = verdict.deciding[0]
+    evidence = top.effect.evidence if top.effect is not None else ""
+    text = f"{top.reason} (rule {top.rule_id}"
+    text += f"; found in `{_clip(evidence)}`)" if evidence else ")"
+    if verdict.outcome is Outcome.REQUIRE_APPROVAL and top.approval is not None:
+        text += f" Needs {top.approval.describe()}."
+    if top.alternative:
+        text += f" Instead: {top.alternative}"
+    others = len(verdict.deciding) - 1
+    if others > 0:
+        text += f" (+{others} more rule{'s' if others > 1 else ''})"
+    return text
+
+
+def _clip(s: str, n: int = 120) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def ledger_entry(d: Decision) -> dict[str, Any]:
+    """The redacted, self-describing record of a decision."""
+    from ringfence.ledger.redact import redact_payload, redact_text
+
+    action = d.action.to_dict()
+    action["payload"] = redact_payload(d.action.payload)
+    return {
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "principal_type": d.principal.type.value,
+        "principal_id": d.principal.id,
+        "principal": d.principal.to_dict(),
+        "runtime": d.principal.runtime,
+        "session": d.principal.session,
+        "action_kind": d.action.kind.value,
+        "action": action,
+        "action_digest": d.action_digest,
+        "effects": [
+            {"kind": e.kind, "attrs": _redact_attrs(e.attrs, redact_text), "evidence": redact_text(e.evidence),
+             "via": list(e.via)}
+            for e in d.effects
+            if e.kind != "exec"
+        ],
+        "decision": d.outcome.value,
+        "tier": d.tier.value,
+        "rules": list(d.rule_ids),
+        "reason": redact_text(d.reason),
+        "policy_digest": d.verdict.policy_digest,
+        "error": d.error,
+    }
+
+
+def _redact_attrs(attrs: Any, redact: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in attrs.items():
+        if isinstance(v, str):
+            out[k] = redact(v)
+        elif isinstance(v, tuple):
+            out[k] = [redact(x) if isinstance(x, str) else x for x in v]
+        else:
+            out[k] = v
+    return out
+
