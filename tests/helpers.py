@@ -47,9 +47,18 @@ def payload(tool: str, tool_input: dict[str, Any], cwd: Path | str, mode: str = 
     }
 
 
-def run_hook(data: bytes, env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([RINGFENCE, "hook", "claude-code"], input=data, capture_output=True, env=env, cwd=cwd,
-                          timeout=timeout, check=False)
+def run_hook(
+    data: bytes, env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [RINGFENCE, "hook", "claude-code"],
+        input=data,
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def hook_answer(proc: subprocess.CompletedProcess[bytes]) -> dict[str, Any]:

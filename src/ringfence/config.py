@@ -28,7 +28,7 @@ KNOWN_KEYS = frozenset(
 )
 ENV_DOMAINS = frozenset(
     {"kube_context", "kube_namespace", "aws_profile", "gcloud_project", "azure_subscription",
-     "terraform_workspace", "db_host", "app"}
+     "terraform_workspace", "db_host", "app", "stack", "resource", "vault_addr", "docker_context"}
 )
 ENVIRONMENTS = frozenset({"development", "staging", "production"})
 

@@ -162,7 +162,11 @@ def explain_verdict(verdict: Verdict) -> str:
         return "allowed: no rule requires approval or denies this action"
     top = verdict.deciding[0]
     evidence = top.effect.evidence if top.effect is not None else ""
-    text = f"{top.reason} (rule {top.rule_id}"
+    detail = top.effect.attrs.get("reason") if top.effect is not None else None
+    text = top.reason
+    if isinstance(detail, str) and detail:
+        text += f" Specifically: {detail}."
+    text += f" (rule {top.rule_id}"
     text += f"; found in `{_clip(evidence)}`)" if evidence else ")"
     if verdict.outcome is Outcome.REQUIRE_APPROVAL and top.approval is not None:
         text += f" Needs {top.approval.describe()}."

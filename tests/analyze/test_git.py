@@ -8,6 +8,8 @@ from importlib import resources
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ringfence.analyze import git
 from ringfence.analyze.command import Command
@@ -900,6 +902,8 @@ def test_exec_environment() -> None:
         ("git -c core.sshCommand='ssh -i ~/.ssh/deploy' fetch", {}),
         ("git -c credential.helper=store push origin feature", {}),
         ("git -c credential.helper= push origin feature", {}),
+        ("git config --global credential.helper 'cache --timeout=3600'", {}),
+        ("git config --global core.editor 'code --wait'", {}),
         ("git -c pager.branch=false branch", {}),
         ("git log", {"GIT_PAGER": "cat"}),
         ("git log", {"PAGER": "less"}),
@@ -1037,6 +1041,96 @@ def test_within_one_edit() -> None:
     assert git._within_one_edit("rest", "reset")
     assert not git._within_one_edit("pull", "push")
     assert not git._within_one_edit("status", "stash")
+
+
+_VOCAB = st.sampled_from(
+    [
+        "push",
+        "reset",
+        "checkout",
+        "clean",
+        "stash",
+        "drop",
+        "branch",
+        "config",
+        "alias.x",
+        "-c",
+        "-C",
+        "--",
+        "-f",
+        "--force",
+        "--hard",
+        "-n",
+        "--no-verify",
+        "origin",
+        "main",
+        "+main",
+        ":main",
+        "HEAD",
+        "-fdx",
+        "alias.x=reset --hard",
+        "alias.x=!sh",
+        "core.hooksPath=",
+        "--mirror",
+        "x",
+        "-",
+        "--delete",
+        "rebase",
+        "-x",
+        "submodule",
+        "foreach",
+        "bisect",
+        "run",
+        "git",
+        "ext::sh",
+        "gc",
+        "--prune=now",
+        "reflog",
+        "expire",
+        "restore",
+        "--staged",
+        "update-ref",
+        "-d",
+        "--stdin",
+    ]
+)
+_WORDS = st.lists(st.one_of(_VOCAB, st.text(max_size=12)), max_size=14)
+_ENV = st.dictionaries(
+    st.sampled_from(
+        [
+            "HUSKY",
+            "SKIP",
+            "GIT_PAGER",
+            "GIT_CONFIG_COUNT",
+            "GIT_CONFIG_KEY_0",
+            "GIT_CONFIG_VALUE_0",
+            "GIT_CONFIG_PARAMETERS",
+            "X",
+        ]
+    ),
+    st.text(max_size=16),
+    max_size=4,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    name=st.sampled_from(["git", "hub", "git-push", "git-config", "bfg"]),
+    words=_WORDS,
+    env=_ENV,
+    dynamic=st.frozensets(st.integers(0, 15), max_size=3),
+    stdin=st.one_of(st.none(), st.text(max_size=40)),
+)
+def test_never_crashes(
+    name: str, words: list[str], env: dict[str, str], dynamic: frozenset[int], stdin: str | None
+) -> None:
+    cmd = Command(argv=(name, *words), env=env, dynamic=dynamic, stdin=stdin, cwd=WS)
+    for e in git.classify(cmd, CTX):
+        assert e.kind in EFFECT_KINDS
+
+
+def test_checkout_patch_is_a_discard() -> None:
+    assert one("git checkout -p src/a.py", "git.history_discard").attrs["operation"] == "checkout --patch"
 
 
 # --------------------------------------------------------------------------------------

@@ -108,10 +108,13 @@ def test_a_broken_daemon_falls_back_in_process(tmp_path: Path) -> None:
 
     def liar() -> None:
         for _ in range(2):
-            conn, _ = srv.accept()
-            conn.recv(65536)
-            conn.sendall(b'OK\n{"hookSpecificOutput": {"permissionDecision": "allow"')  # truncated
-            conn.close()
+            try:
+                conn, _ = srv.accept()
+                conn.recv(65536)
+                conn.sendall(b'OK\n{"hookSpecificOutput": {"permissionDecision": "allow"')  # truncated
+                conn.close()
+            except OSError:
+                return
 
     t = threading.Thread(target=liar, daemon=True)
     t.start()

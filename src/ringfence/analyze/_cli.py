@@ -9,12 +9,19 @@ is told which options take a value:
   options are single-dash words (terraform's ``-auto-approve``, vault's ``-address=``);
 - ``--`` ends the options; what follows is kept apart in :attr:`Args.rest`.
 
-Everything else is a positional word. Nothing here allocates more than one pass over
-the words; there are no regular expressions.
+Everything else is a positional word. Nothing here makes more than one pass over the
+words; there are no regular expressions.
+
+It also holds what the cloud, k8s, deploy and credentials classifiers share: the
+environment lookup over candidate names (:func:`environment`), and the argument shapes
+of ``aws`` (:func:`aws_split`), ``gcloud`` (:func:`gcloud_split`), ``az``
+(:func:`az_split`) and ``kubectl`` (:func:`kube_parse`, :func:`kube_resources`).
 """
 
 from __future__ import annotations
 
+import fnmatch
+import itertools
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -140,19 +147,35 @@ def is_dynamic(cmd: Command, parsed: Args, k: int) -> bool:
     return k < len(parsed.indexes) and (parsed.indexes[k] + 1) in cmd.dynamic
 
 
+MAX_CANDIDATES = 256  # names looked at per effect: bounds the cost of huge argument lists
+_DEV_PREFIXES = ("dev", "local", "test", "sandbox", "minikube", "kind", "docker", "preview", "127")
+
+
 def environment(ctx: Context, candidates: Iterable[tuple[str, str | None]]) -> str | None:
     """The environment named by the first candidate ``(domain, name)`` that maps to one.
 
     A candidate "maps" when it yields something other than the action's fallback
-    environment; when none does, the fallback is the answer.
+    environment; when none does, the fallback is the answer. Because "development"
+    relaxes policy, a name the built-in patterns call development must also have a
+    word that says so (``latest`` contains ``test`` but is not a test environment);
+    names the configuration maps are taken as configured.
     """
     fallback = ctx.environment
-    for domain, name in candidates:
+    for domain, name in itertools.islice(candidates, MAX_CANDIDATES):
         if name:
             env = ctx.environment_for(domain, name)
+            if env == "development" and not _says_development(ctx, domain, name):
+                continue
             if env != fallback:
                 return env
     return fallback
+
+
+def _says_development(ctx: Context, domain: str, name: str) -> bool:
+    lowered = name.lower()
+    if any(fnmatch.fnmatchcase(lowered, pat.lower()) for pat, _ in ctx.config.environments.get(domain, ())):
+        return True
+    return any(word.startswith(_DEV_PREFIXES) for word in tokens(name))
 
 
 def path_parts(path: str) -> list[str]:
@@ -423,6 +446,8 @@ def kube_resources(items: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ..
         types: list[str] = []
         names: list[str] = []
         for item in items:
+            if "/" not in item:
+                continue  # an argument such as ``api=img:2``
             kind, _, name = item.partition("/")
             types.append(kind.lower())
             if name:

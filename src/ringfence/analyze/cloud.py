@@ -309,7 +309,8 @@ _AWS_APPLY_PREFIXES = _cli.word_tuple(
     """
     create- update- modify- stop- reboot- restore- replace- reset- attach- detach- associate- disassociate-
     authorize- revoke- enable- disable- register- import- execute- put- set- apply- cancel-update-
-    continue-update- failover- promote-
+    continue-update- failover- promote- change- add- allocate- copy- upgrade- resize- increase- decrease-
+    accept- reject- rebuild- rotate- move- swap- cancel- reboot- start-db- start-instances
     """
 )
 _AWS_APPLY_OPS = frozenset({"run-instances", "deploy", "scale", "rollback-stack"})
@@ -317,7 +318,7 @@ _AWS_APPLY_OPS = frozenset({"run-instances", "deploy", "scale", "rollback-stack"
 _AWS_DATA_SUFFIXES = _cli.word_tuple(
     """
     -item -items -record -records -events -metric-data -log-events -message -message-batch -messages -object
-    -objects -object-tagging -attributes -log-stream
+    -objects -object-tagging -attributes -log-stream -query -query-execution -execution -job-run -build
     """
 )
 _AWS_DATA_DESTROY = frozenset({"delete-message", "delete-message-batch", "delete-log-stream"})

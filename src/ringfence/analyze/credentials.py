@@ -483,7 +483,7 @@ def _oc(verb: str, rest: tuple[str, ...]) -> tuple[str, str | None, tuple[str, .
 # -- platform secret stores and registries -------------------------------------------------------
 
 _PLATFORM_VALUE = _cli.words(
-    "-a --app -r --remote -e --environment -s --service --project -c --config --scope"
+    "-a --app -r --remote -e --environment -s --service --project -c --config --scope --set"
 )
 
 

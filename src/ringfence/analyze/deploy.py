@@ -595,7 +595,10 @@ def _make(cmd: Command, ctx: Context) -> Iterator[Effect]:
     if p.has("-n", "--dry-run", "--just-print", "--recon", "-q", "--question"):
         return
     extra = [w.partition("=")[2] if "=" in w else w for w in p.positionals]
-    for target in (w for w in p.positionals if "=" not in w):
+    targets = [w for w in p.positionals if "=" not in w]
+    if cmd.name != "make":  # just/task: one recipe, then its arguments (and task may be Taskwarrior)
+        targets = targets[:1]
+    for target in targets:
         yield from _script_effect(cmd, ctx, cmd.name, target, extra)
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "is_scratch",
     "is_secret_path",
     "is_system_path",
+    "is_temp_root",
     "outside_workspace",
     "read_effects",
     "words",
@@ -48,6 +49,19 @@ __all__ = [
 def words(text: str) -> tuple[str, ...]:
     """The whitespace-separated words of ``text`` (for long literal name lists)."""
     return tuple(text.split())
+
+
+class _Roots:
+    """A set of directories, answering "is this path one of them or inside one" quickly."""
+
+    __slots__ = ("names", "prefixes")
+
+    def __init__(self, roots: tuple[str, ...]) -> None:
+        self.names = frozenset(roots)
+        self.prefixes = tuple(r + "/" for r in roots)
+
+    def holds(self, path: str) -> bool:
+        return path in self.names or path.startswith(self.prefixes)
 
 
 # -- secrets ----------------------------------------------------------------------------
@@ -70,11 +84,13 @@ _SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".keystore", ".jks", ".tfsta
 _KEY_PREFIXES = ("id_rsa", "id_ed25519", "id_ecdsa", "id_dsa", "id_ecdsa_sk", "id_ed25519_sk")
 _JSON_CRED_PREFIXES = ("service-account", "service_account", "client_secret")
 # Directories under the home directory whose every file is a credential.
-_HOME_SECRET_DIRS = words(
-    """
+_HOME_SECRET_DIRS = _Roots(
+    words(
+        """
         .ssh .aws .gnupg .config/gcloud .azure .password-store .config/gh .local/share/keyrings
         Library/Keychains
     """
+    )
 )
 _HOME_SECRET_FILES = words(
     """
@@ -95,7 +111,7 @@ _GLOB_CHARS = frozenset("*?[")
 # it targets secrets (``*.pem``, ``.env*``); ``*`` or ``*.json`` match ordinary files too.
 _SECRET_SAMPLES = words(
     """
-        .env .env.local .env.production id_rsa id_ed25519 server.key cert.pem credentials config
+        .env .env.local .env.production id_rsa id_ed25519 server.key key.pem privkey.pem credentials config
         credentials.json terraform.tfstate .npmrc .netrc .pypirc keystore.jks cert.p12 secrets.yaml
         hosts.yml config.json
     """
@@ -103,7 +119,7 @@ _SECRET_SAMPLES = words(
 _BENIGN_SAMPLES = words(
     """
         README.md main.py index.js package.json notes.txt Makefile config.yaml src data.csv .gitignore
-        .editorconfig app.log id_rsa.pub
+        .editorconfig app.log
     """
 )
 
@@ -180,7 +196,7 @@ def is_secret_path(abspath: str, ctx: Context, *, write: bool = False) -> bool:
         return False
     if rel in _HOME_SECRET_FILES or rel == ".ssh":
         return True
-    return any(rel == d or rel.startswith(d + "/") for d in _HOME_SECRET_DIRS)
+    return _HOME_SECRET_DIRS.holds(rel)
 
 
 def _proc_environ(abspath: str) -> bool:
@@ -203,6 +219,8 @@ def _glob_is_secret(abspath: str, ctx: Context, write: bool) -> bool:
     )
     if not hit:
         return False
+    if is_secret_path(parent, ctx, write=write):
+        return True  # a glob inside ~/.ssh, ~/.aws, ...
     return not any(
         matches(b) and not is_secret_path(posixpath.join(parent, b), ctx, write=write)
         for b in _BENIGN_SAMPLES
@@ -218,14 +236,16 @@ def contains_secrets(abspath: str, ctx: Context) -> bool:
 # -- the gate ---------------------------------------------------------------------------
 
 _GATE_NAMES = frozenset({"ringfence.yaml", "ringfence.yml", ".ringfence.yaml", ".ringfence.yml"})
-_GATE_HOME_DIRS = (".config/ringfence", ".local/state/ringfence", ".local/share/ringfence", ".codex")
-_GATE_SYSTEM_DIRS = (
-    "/etc/ringfence",
-    "/etc/claude-code",
-    "/Library/Application Support/ClaudeCode",
-    "/etc/gemini-cli",
-    "/etc/codex",
-    "/etc/cursor",
+_GATE_HOME_DIRS = _Roots((".config/ringfence", ".local/state/ringfence", ".local/share/ringfence", ".codex"))
+_GATE_SYSTEM_DIRS = _Roots(
+    (
+        "/etc/ringfence",
+        "/etc/claude-code",
+        "/Library/Application Support/ClaudeCode",
+        "/etc/gemini-cli",
+        "/etc/codex",
+        "/etc/cursor",
+    )
 )
 # (directory name, file names) pairs: a hook configuration file inside that directory.
 _GATE_FILES: dict[str, frozenset[str]] = {
@@ -257,13 +277,13 @@ def is_gate_path(abspath: str, ctx: Context) -> bool:
             return True
     rel = _home_rel(abspath, ctx)
     if rel is not None:
-        if any(rel == d or rel.startswith(d + "/") for d in _GATE_HOME_DIRS):
+        if _GATE_HOME_DIRS.holds(rel):
             return True
         if rel.startswith(".config/opencode/plugin"):
             return True
-    if any(_under(abspath, d) for d in _GATE_SYSTEM_DIRS):
+    if _GATE_SYSTEM_DIRS.holds(abspath):
         return True
-    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+    for var in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME") if "ringfence" in abspath else ():
         base = os.environ.get(var, "")
         if base.startswith("/") and _under(abspath, base.rstrip("/") + "/ringfence"):
             return True
@@ -339,11 +359,13 @@ _HARMLESS_DEVICES = frozenset(
     """)
 )
 _HARMLESS_DEVICE_DIRS = ("/dev/fd/", "/dev/pts/", "/proc/self/fd/")
-_SYSTEM_ROOTS = words(
-    """
+_SYSTEM_ROOTS = _Roots(
+    words(
+        """
         /etc /usr /boot /bin /sbin /lib /lib32 /lib64 /libx32 /opt /sys /proc /dev /var /srv /System
         /Library /private/etc /private/var /snap
     """
+    )
 )
 _HOME_SYSTEM_FILES = frozenset(
     words("""
@@ -353,15 +375,19 @@ _HOME_SYSTEM_FILES = frozenset(
         .ssh/authorized_keys2 .ssh/rc .crontab
     """)
 )
-_HOME_SYSTEM_DIRS = (
-    ".config/fish/conf.d",
-    ".config/autostart",
-    ".config/systemd",
-    "Library/LaunchAgents",
-    ".config/environment.d",
+_HOME_SYSTEM_DIRS = _Roots(
+    (
+        ".config/fish/conf.d",
+        ".config/autostart",
+        ".config/systemd",
+        "Library/LaunchAgents",
+        ".config/environment.d",
+    )
 )
-_SCRATCH_ROOTS = ("/tmp", "/var/tmp", "/private/tmp", "/private/var/folders", "/var/folders", "/dev/shm")
-_HOME_SCRATCH = (".cache", "Library/Caches")
+_SCRATCH_ROOTS = _Roots(
+    ("/tmp", "/var/tmp", "/private/tmp", "/private/var/folders", "/var/folders", "/dev/shm")
+)
+_HOME_SCRATCH = _Roots((".cache", "Library/Caches"))
 
 
 def is_block_device(abspath: str) -> bool:
@@ -376,23 +402,37 @@ def is_system_path(abspath: str, ctx: Context) -> bool:
     """System files and directories, shell start-up files, crontabs, authorized_keys."""
     if is_scratch(abspath, ctx):
         return False
-    if any(_under(abspath, r) for r in _SYSTEM_ROOTS):
+    if _SYSTEM_ROOTS.holds(abspath):
         return not is_harmless_device(abspath)
     rel = _home_rel(abspath, ctx)
     if rel is None:
         return False
-    return rel in _HOME_SYSTEM_FILES or any(rel == d or rel.startswith(d + "/") for d in _HOME_SYSTEM_DIRS)
+    return rel in _HOME_SYSTEM_FILES or _HOME_SYSTEM_DIRS.holds(rel)
 
 
 def is_scratch(abspath: str, ctx: Context) -> bool:
-    """Temporary and cache directories: not the workspace, but nothing is lost there."""
-    if any(_under(abspath, r) for r in _SCRATCH_ROOTS):
+    """Inside a temporary or cache directory: not the workspace, but nothing is lost there.
+
+    The system temporary directories themselves (``/tmp``) are not scratch: wiping them
+    breaks other programs' sockets and files.
+    """
+    if abspath.startswith(_SCRATCH_ROOTS.prefixes):
         return True
-    tmpdir = os.environ.get("TMPDIR", "").rstrip("/")
-    if tmpdir.startswith("/") and tmpdir.count("/") >= 2 and _under(abspath, tmpdir):
+    tmpdir = _tmpdir()
+    if tmpdir and abspath.startswith(tmpdir + "/"):
         return True
     rel = _home_rel(abspath, ctx)
-    return rel is not None and any(rel == d or rel.startswith(d + "/") for d in _HOME_SCRATCH)
+    return rel is not None and _HOME_SCRATCH.holds(rel)
+
+
+def is_temp_root(abspath: str) -> bool:
+    """``/tmp``, ``/var/tmp``, ``$TMPDIR`` and the like, themselves."""
+    return abspath in _SCRATCH_ROOTS.names or (bool(_tmpdir()) and abspath == _tmpdir())
+
+
+def _tmpdir() -> str:
+    tmpdir = os.environ.get("TMPDIR", "").rstrip("/")
+    return tmpdir if tmpdir.startswith("/") and tmpdir.count("/") >= 2 else ""
 
 
 def _fallback_workspace(ctx: Context) -> str | None:
@@ -483,5 +523,6 @@ def read_effects(
         attrs: dict[str, AttrValue] = {"targets": targets, "operation": "read"}
         if _proc_environ(abspath):
             attrs["environment_dump"] = True
+            attrs["other_process"] = abspath.split("/")[2] not in ("self", "thread-self")
         out.append(Effect(kind="secrets.read", attrs=attrs, evidence=evidence, via=via))
     return out

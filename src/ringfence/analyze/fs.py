@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ringfence.analyze import files
@@ -145,6 +145,7 @@ class Target:
     dynamic: bool = False
     glob: bool = False
     critical: bool = False
+    alt: bool = False  # one of two readings (``cp a b``: ``b`` or ``b/a``)
 
     @property
     def shown(self) -> str:
@@ -214,9 +215,11 @@ class FileOps:
     def touched(self) -> list[tuple[str, Target]]:
         """Every modified target with its operation name."""
         out: list[tuple[str, Target]] = []
+        if not self.tool:
+            return out
         for op, items in (
-            ("delete", self.deletes),
             ("destroy", self.destroys),
+            ("delete", self.deletes),
             ("move", self.moved),
             ("write", self.writes),
             ("permission", self.perms),
@@ -264,6 +267,14 @@ def _rmdir(cmd: Command, ctx: Context) -> FileOps:
     return ops
 
 
+_FIND_FILTERS = frozenset(
+    words("""
+        -name -iname -path -ipath -wholename -iwholename -regex -iregex -newer -mtime -mmin -atime -amin
+        -ctime -cmin -size -empty -user -group -perm -links -inum -samefile -lname -ilname -nouser -nogroup
+    """)
+)
+
+
 def _find(cmd: Command, ctx: Context) -> FileOps:
     argv = cmd.argv
     i = 1
@@ -277,7 +288,12 @@ def _find(cmd: Command, ctx: Context) -> FileOps:
         i += 1
     ops = FileOps("find", operation="delete")
     if "-delete" in argv[i:]:
-        ops.deletes = _targets(cmd, ctx, roots or [(-1, ".")])
+        roots = roots or [(-1, ".")]
+        if any(a in _FIND_FILTERS for a in argv[i:]):
+            # a filtered clean-up deletes some files *under* each root (``find . -name
+            # '*.pyc' -delete``), the way ``find -exec rm {}`` is unwrapped: ROOT/**
+            roots = [(k, w.rstrip("/") + "/**" if w.rstrip("/") else "/**") for k, w in roots]
+        ops.deletes = _targets(cmd, ctx, roots)
         ops.recursive = True
     return ops
 
@@ -332,7 +348,7 @@ def _dest_candidates(dest: Target, sources: list[Target], is_dir: bool) -> list[
             name = posixpath.basename(s.path)
             joined = posixpath.join(dest.path, name)
             if joined != dest.path:
-                out.append(Target(name, joined))
+                out.append(Target(name, joined, alt=not as_dir))
     return out
 
 
@@ -374,6 +390,7 @@ def _copy_like(cmd: Command, ctx: Context) -> FileOps:
         return ops
     if dest.path is not None and files.is_block_device(dest.path):
         ops.devices = [dest]
+        return ops
     ops.writes = writes
     return ops
 
@@ -674,11 +691,19 @@ _HANDLERS: dict[str, Callable[[Command, Context], FileOps]] = {
 # -- effects ----------------------------------------------------------------------------
 
 
+def _empties_temp_root(path: str) -> bool:
+    """``/tmp/*``: everything in a system temporary directory."""
+    parent, base = posixpath.split(path)
+    return base in ("*", ".*", "*.*") and files.is_temp_root(parent)
+
+
 def scope(targets: list[Target], cmd: Command, ctx: Context) -> dict[str, AttrValue]:
     """The attributes that say where ``targets`` are: critical, inside/outside the workspace."""
     remote = cmd.remote is not None
     known = [t.path for t in targets if t.path is not None]
-    outside = any(remote or files.outside_workspace(p, ctx) for p in known)
+    outside = any(remote or files.outside_workspace(p, ctx) for p in known) or any(
+        t.glob and t.path is not None and _empties_temp_root(t.path) for t in targets
+    )
     inside_only = (
         bool(targets)
         and not remote
@@ -770,18 +795,31 @@ _WRITE_KINDS = frozenset({"fs.write", "ci.config_write", "host.destroy"})
 
 
 def _writes(cmd: Command, ctx: Context, ops: FileOps) -> Iterator[Effect]:
+    """One effect per kind for everything the command writes (``fs.write``, CI, devices)."""
     device_paths = {t.path for t in ops.devices}
+    merged: dict[str, dict[str, AttrValue]] = {}
     for t in ops.writes:
         if t.path is None or t.path in device_paths:
             continue
         for eff in files.write_effects(t.path, ctx, evidence=cmd.evidence, via=cmd.via):
-            if eff.kind not in _WRITE_KINDS:
-                continue
-            if cmd.remote is not None:
-                eff = Effect(
-                    eff.kind,
-                    {**eff.attrs, "remote": cmd.remote, "inside_workspace": False},
-                    eff.evidence,
-                    eff.via,
-                )
-            yield eff
+            if eff.kind in _WRITE_KINDS and not (
+                t.alt and eff.kind == "fs.write" and not eff.attrs["system"]
+            ):
+                _merge(merged.setdefault(eff.kind, {}), eff.attrs)
+    for kind, attrs in merged.items():
+        if cmd.remote is not None:
+            attrs["inside_workspace"] = False
+        attrs["tool"] = ops.tool
+        yield effect(kind, cmd, **attrs)
+
+
+def _merge(into: dict[str, AttrValue], attrs: Mapping[str, AttrValue]) -> None:
+    """Fold the attributes of one more written path into ``into``."""
+    for key, value in attrs.items():
+        old = into.get(key)
+        if key not in into:
+            into[key] = value
+        elif isinstance(old, tuple) and isinstance(value, tuple):
+            into[key] = old + tuple(v for v in value if v not in old)
+        elif isinstance(old, bool) and isinstance(value, bool):
+            into[key] = (old and value) if key == "inside_workspace" else (old or value)

@@ -776,8 +776,8 @@ def _runs_program(key: str, value: str | None) -> bool:
     v = value.strip()
     if v.lower() in _BOOLISH:
         return False
-    if key.startswith("credential") and not v.startswith("!") and "/" not in v and " " not in v:
-        return False  # a named helper: git-credential-<name>
+    if key.startswith("credential") and not v.startswith("!") and "/" not in v.split()[0]:
+        return False  # a named helper (git-credential-<name> [args])
     if _SHELL_META.search(v) or v.startswith("!"):
         return True
     first = v.split()[0].rsplit("/", 1)[-1]

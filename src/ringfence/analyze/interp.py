@@ -135,7 +135,7 @@ def _python(code: str) -> Iterator[Directive]:
         base, attr = _py_callee(node.func)
         module = module_alias.get(base or "", base)
         if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
-            inner_base, inner_attr = _py_callee(node.func.value.func)
+            _, inner_attr = _py_callee(node.func.value.func)
             if inner_attr == "__import__":
                 module = _const_str(node.func.value.args[0]) if node.func.value.args else None
         first = node.args[0] if node.args else None
@@ -156,12 +156,10 @@ def _python(code: str) -> Iterator[Directive]:
             )
             yield _py_process(first, shell, attr)
         elif attr and (
-            attr.startswith(("execv", "execl", "spawnv", "spawnl", "posix_spawn"))
-            and module == "os"
-            or attr == "spawn"
-            and module == "pty"
+            (attr.startswith(("execv", "execl", "spawnv", "spawnl", "posix_spawn")) and module == "os")
+            or (attr == "spawn" and module == "pty")
         ):
-            args = node.args[1:] if attr.startswith(("execv", "spawnv", "posix_spawn")) else node.args[1:]
+            args = node.args[1:]
             if attr.startswith("spawn"):
                 args = node.args[2:] if len(node.args) > 2 else node.args[1:]
             values = (
@@ -174,7 +172,7 @@ def _python(code: str) -> Iterator[Directive]:
             else:
                 yield Directive("opaque", f"python os.{attr}() of values computed at run time")
         elif attr in _PY_DELETE and (
-            module in ("os", "shutil") or imported or base is None and attr == "rmtree"
+            module in ("os", "shutil") or imported or (base is None and attr == "rmtree")
         ):
             target = _const_str(first)
             if target is None:
@@ -240,7 +238,7 @@ def _py_process(arg: ast.expr | None, shell: bool, attr: str) -> Directive:
 
 # -- other languages: a linear scan for process and deletion calls ---------------------------
 
-_STR = r"""(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|`((?:[^`\\]|\\.)*)`)"""
+_STR = r"""(?:"((?:[^"\\]|\\[\s\S])*)"|'((?:[^'\\]|\\[\s\S])*)'|`((?:[^`\\]|\\[\s\S])*)`)"""
 _SCAN: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
     "js": (
         ("shell", re.compile(r"\b(?:exec|execSync)\s*\(\s*" + _STR)),
@@ -287,7 +285,11 @@ def _scan(lang: str, code: str) -> Iterator[Directive]:
             if kind == "dyn":
                 yield Directive("opaque", f"{lang} runs a command computed at run time")
                 continue
-            text = next((g for g in m.groups() if g), "")
+            index, raw = next(((i, g) for i, g in enumerate(m.groups()) if g), (0, ""))
+            text = _unquote(lang, "\"'`"[index] if index < 3 else '"', raw)
+            if text is None:
+                yield Directive("opaque", f"{lang} runs a command built by string interpolation")
+                continue
             if kind == "shell":
                 yield Directive("shell", text)
             elif kind == "argv0":
@@ -296,4 +298,59 @@ def _scan(lang: str, code: str) -> Iterator[Directive]:
                 yield Directive("argv", argv=(*kind.split(), text))
     if lang in ("perl", "ruby", "php"):
         for m in _BACKTICK.finditer(code):
-            yield Directive("shell", m.group(1))
+            text = _unquote(lang, "`", m.group(1))
+            yield (
+                Directive("shell", text)
+                if text is not None
+                else Directive("opaque", f"{lang} runs a command built by string interpolation")
+            )
+
+
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "0": "\0",
+    "a": "\a",
+    "e": "\x1b",
+}
+_HEX_ESCAPE = re.compile(r"\\(?:x([0-9A-Fa-f]{1,2})|u\{([0-9A-Fa-f]{1,6})\}|u([0-9A-Fa-f]{4})|(\n)|([\s\S]))")
+_INTERPOLATES = {
+    # language -> (quotes that interpolate, pattern of an interpolation)
+    "js": ("`", re.compile(r"\$\{")),
+    "ruby": ('"`', re.compile(r"#\{")),
+    "perl": ('"`', re.compile(r"[$@][A-Za-z_{:]")),
+    "php": ('"`', re.compile(r"\$[A-Za-z_{]|\{\$")),
+}
+
+
+def _unquote(lang: str, quote: str, raw: str) -> str | None:
+    """The value of a string literal's body ``raw`` in ``lang``, as the interpreter reads it.
+
+    Single-quoted Perl/Ruby/PHP strings only know two escapes (backslash, quote); every
+    other literal gets the C-like escapes (newline, tab, hex, unicode, an escaped quote).
+    ``None`` when the literal interpolates a value (``${…}``, ``#{…}``, ``$var``), which
+    is only known at run time.
+    """
+    if quote == "'" and lang in ("perl", "ruby", "php"):
+        return re.sub(r"\\([\\'])", r"\1", raw)
+    quotes, interpolation = _INTERPOLATES.get(lang, ("", None))
+    if quote in quotes and interpolation is not None and interpolation.search(raw):
+        return None
+    return _HEX_ESCAPE.sub(_escape_value, raw)
+
+
+def _escape_value(m: re.Match[str]) -> str:
+    hex2, brace, hex4, newline, other = m.groups()
+    code = hex2 or brace or hex4
+    if code is not None:
+        try:
+            return chr(int(code, 16))
+        except (ValueError, OverflowError):
+            return "?"
+    if newline is not None:
+        return ""  # a line continuation inside the literal
+    return _ESCAPES.get(other, other)

@@ -8,7 +8,8 @@ registry tokens, ...). This module decides what a command *does* with one:
   .env``, ``jq . creds.json``, ``awk PROG f``, ``sed`` without ``-i``, ``cp``/``scp``/
   ``rsync`` from it, ``source``, editors, archivers, ``openssl``/``gpg``); the whole
   environment is dumped (``env``, ``printenv``, ``set``, ``export -p``, ``ps e``,
-  ``/proc/*/environ``: attribute ``environment_dump``); a CLI prints a credential
+  ``/proc/*/environ``: a separate effect with ``environment_dump``, and ``other_process``
+  when it is not the agent's own environment); a CLI prints a credential
   (``gh auth token``, ``gcloud auth print-access-token``, ``aws configure get …secret…``,
   ``kubectl get secret -o yaml``, ``vault kv get``, ``sops -d``, ...).
 - ``secrets.write`` — a command writes, moves, truncates or deletes one (``cp``/``mv``/
@@ -78,14 +79,21 @@ class _Found:
     writes: list[tuple[str, str]] = field(default_factory=list)  # (path, operation)
     exfil: list[str] = field(default_factory=list)
     destination: str | None = None
-    dump: bool = False
+    dumps: list[str] = field(default_factory=list)  # environments printed
+    other_process: bool = False  # ...of another process (``/proc/1/environ``, ``ps e``)
     printed: list[str] = field(default_factory=list)  # credential sources printed
 
     def read(self, t: Target | None, ctx: Context) -> None:
-        if t is not None and t.path is not None and files.is_secret_path(t.path, ctx):
+        if t is None or t.path is None or not files.is_secret_path(t.path, ctx):
+            return
+        if _is_environ(t.path):
+            self.dump(t.path, other_process=t.path.split("/")[2] not in ("self", "thread-self"))
+        else:
             self.reads.append(t.path)
-            if _is_environ(t.path):
-                self.dump = True
+
+    def dump(self, source: str, *, other_process: bool) -> None:
+        self.dumps.append(source)
+        self.other_process = self.other_process or other_process
 
     def write(self, t: Target | None, ctx: Context, operation: str) -> None:
         if t is not None and t.path is not None and files.is_secret_path(t.path, ctx, write=True):
@@ -134,14 +142,23 @@ def _effects(cmd: Command, found: _Found) -> Iterator[Effect]:
         yield effect(
             "secrets.exfil", cmd, targets=_uniq(found.exfil), destination=found.destination, tool=tool
         )
-    if found.reads or found.dump or found.printed:
-        operation = "environment_dump" if found.dump else ("credential_print" if found.printed else "read")
+    if found.reads or found.printed:
         yield effect(
             "secrets.read",
             cmd,
             targets=_uniq([*found.reads, *found.printed]),
-            environment_dump=found.dump,
-            operation=operation,
+            environment_dump=False,
+            operation="read" if found.reads else "credential_print",
+            tool=tool,
+        )
+    if found.dumps:
+        yield effect(
+            "secrets.read",
+            cmd,
+            targets=_uniq(found.dumps),
+            environment_dump=True,
+            other_process=found.other_process,
+            operation="environment_dump",
             tool=tool,
         )
     if found.writes:
@@ -734,13 +751,14 @@ def _git(cmd: Command, ctx: Context, found: _Found) -> None:
 def _env_dump(cmd: Command, ctx: Context, found: _Found) -> None:
     name, args = cmd.name, cmd.args
     if name in ("env", "printenv") and all(a in ("-0", "--null") for a in args):
-        found.dump = True
+        found.dump("environment", other_process=False)
     elif name == "printenv":
         for a in args:
             if not a.startswith("-") and _SECRET_VAR_RE.search(a):
                 found.printed.append(f"${a}")
     else:
-        found.dump = found.dump or _dumps_variables(name, args)
+        if _dumps_variables(name, args):
+            found.dump("environment", other_process=False)
 
 
 def _dumps_variables(name: str, args: tuple[str, ...]) -> bool:
@@ -754,7 +772,7 @@ def _dumps_variables(name: str, args: tuple[str, ...]) -> bool:
 
 def _ps(cmd: Command, ctx: Context, found: _Found) -> None:
     if any(not a.startswith("-") and "e" in a and a.isalpha() for a in cmd.args):
-        found.dump = True
+        found.dump("processes", other_process=True)
 
 
 _HANDLERS = {

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -128,12 +129,18 @@ class _Walker:
         self.ctx = ctx
         self.trace = trace
         self.nodes = 0
-        self.call_stack: list[str] = []
+        self.call_stack: list[tuple[str, int]] = []
 
     # entry points
 
     def walk_source(
-        self, source: str, scope: Scope, via: tuple[str, ...], remote: str | None, depth: int
+        self,
+        source: str,
+        scope: Scope,
+        via: tuple[str, ...],
+        remote: str | None,
+        depth: int,
+        stdin: Feed | None = None,
     ) -> None:
         if depth > self.ctx.config.max_unwrap_depth:
             raise AnalysisLimit(f"commands nested more than {self.ctx.config.max_unwrap_depth} levels deep")
@@ -142,9 +149,9 @@ class _Walker:
             raise AnalysisLimit(
                 f"command is {len(data)} bytes; the analysis limit is {self.ctx.config.max_command_bytes}"
             )
-        tree = _get_parser().parse(data)
+        tree = _blank_misparsed_keywords(data, _get_parser().parse(data))
         root = tree.root_node
-        st = _State(scope, via, remote, depth)
+        st = _State(scope, via, remote, depth, stdin)
         self.stmt(root, st, 0)
         if root.has_error:
             self._fallback(source, st)
@@ -199,10 +206,12 @@ class _Walker:
         elif t == "declaration_command":
             self.declaration(node, st, level)
         elif t == "unset_command":
-            names = [c.text.decode("utf-8", "replace") for c in node.named_children if c.text]
-            for n in names:
-                st.scope.vars.pop(n, None)
-            self.run([Word("unset"), *(Word(n) for n in names)], st, text=_text(node))
+            args = [
+                w for c in node.named_children if c.type != "comment" for w in self.fields(c, st, level + 1)
+            ]
+            for w in args:
+                st.scope.vars.pop(w.value, None)
+            self.run([Word("unset"), *args], st, text=_text(node))
         elif t == "function_definition":
             name_node = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
@@ -246,10 +255,7 @@ class _Walker:
                             self.stmt(cc, st, level + 1)
                 else:
                     self.expr_substitutions(c, st, level + 1)
-        elif t in ("negated_command",):
-            for c in node.named_children:
-                self.stmt(c, st, level + 1)
-        elif t in ("ERROR",):
+        elif t in ("negated_command", "ERROR"):
             for c in node.named_children:
                 self.stmt(c, st, level + 1)
         elif t in (
@@ -340,16 +346,41 @@ class _Walker:
         elif body.type == "pipeline":
             stages = list(body.named_children)
             self.pipeline(stages, st, level + 1, None, last_redirects=flat)
+        elif body.type in ("list", "negated_command"):
+            self.redirect_last(body, flat, st, level + 1)
         else:
-            self.stmt(body, st, level + 1)
-            self.apply_redirects(flat, st, level, Word(_text(body)))
+            self.compound_with_redirects(body, flat, st, level + 1)
         for kind, c in following:
             if kind == "list":
                 self.stmt(c, st, level + 1)
 
-    def apply_redirects(self, redirects: list[Node], st: _State, level: int, owner: Word) -> None:
+    def redirect_last(self, node: Node, redirects: list[Node], st: _State, level: int) -> None:
+        """Redirections that bash gives to the last command of a list or to a negated command.
+
+        tree-sitter-bash lifts a heredoc written after ``a && sh`` or ``! sh`` to the whole
+        statement; bash binds it to ``sh``.
+        """
+        self.tick(level)
+        if node.type == "command":
+            self.command(node, st, level + 1, None, redirects)
+        elif node.type == "pipeline":
+            self.pipeline(list(node.named_children), st, level + 1, None, last_redirects=redirects)
+        elif node.type in ("list", "negated_command") and node.named_children:
+            kids = node.named_children
+            for c in kids[:-1]:
+                self.stmt(c, st, level + 1)
+            self.redirect_last(kids[-1], redirects, st, level + 1)
+        else:
+            self.compound_with_redirects(node, redirects, st, level + 1)
+
+    def compound_with_redirects(self, body: Node, redirects: list[Node], st: _State, level: int) -> None:
+        """A compound command with redirections: its commands read the redirected input."""
+        reds, stdin, _ = self.redirect_values(redirects, st, level)
+        self.stmt(body, st if stdin is None else replace(st, stdin=stdin), level)
+        self.apply_redirects(reds, st, Word(_text(body)))
+
+    def apply_redirects(self, reds: list[Redirect], st: _State, owner: Word) -> None:
         """Redirections on a compound statement: classify their targets."""
-        reds, _, _ = self.redirect_values(redirects, st, level)
         if reds:
             cmd = Command(
                 argv=(":",),
@@ -420,14 +451,16 @@ class _Walker:
                 own_redirects.append(c)
             elif c.type == "command_name":
                 for cc in c.named_children:
-                    words.append(self.word(cc, st, level + 1))
+                    words.extend(self.fields(cc, st, level + 1))
             elif fname == "argument" or c.is_named:
                 if c.type == "comment":
                     continue
-                words.append(self.word(c, st, level + 1))
+                words.extend(self.fields(c, st, level + 1))
         reds, stdin_feed, input_files = self.redirect_values(own_redirects, st, level)
         if stdin_feed is not None:
             feed = stdin_feed
+        elif feed is None and st.stdin is not None:
+            feed = st.stdin  # inside a compound command, a function or a -c script fed by input
         if feed is not None and producers and feed.producers == ():
             feed = replace(feed, producers=producers)
         if not words:
@@ -480,11 +513,8 @@ class _Walker:
                     continue
                 if op in ("<", "<&", "<>") and not dest.value.isdigit():
                     inputs.append(dest)
-                    if dest.feed is not None:
-                        feed = dest.feed
-                    else:
-                        feed = Feed(self.read_file(dest), "file")
-                if op.endswith("&") and dest.value.isdigit() or dest.value == "-":
+                    feed = dest.feed if dest.feed is not None else Feed(self.read_file(dest), "file")
+                if (op.endswith("&") and dest.value.isdigit()) or dest.value == "-":
                     continue  # 2>&1, >&2
                 reds.append(Redirect(op, DYNAMIC_MARK if dest.dynamic else dest.value, fd))
             elif r.type == "heredoc_redirect":
@@ -509,15 +539,37 @@ class _Walker:
             return None
         path = self.ctx.resolve(w.value, cwd or None)
         try:
+            # regular files only: a FIFO, /dev/stdin or a device would block the hook
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return None
             with open(path, "rb") as fh:
                 data = fh.read(MAX_SCRIPT_FILE_BYTES + 1)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL byte in the path
             return None
         if len(data) > MAX_SCRIPT_FILE_BYTES:
             return None
         return data.decode("utf-8", "replace")
 
     # words
+
+    def fields(self, node: Node, st: _State, level: int) -> list[Word]:
+        """The words one shell word becomes: field splitting on an unquoted ``$IFS``.
+
+        With the default IFS, ``rm${IFS}-rf`` is the two words ``rm`` and ``-rf``; other
+        expansions keep their (unknown) value in one word.
+        """
+        if "IFS" in st.scope.vars or node.type not in ("concatenation", "simple_expansion", "expansion"):
+            return [self.word(node, st, level)]
+        kids = node.children if node.type == "concatenation" else [node]
+        if not any(_is_ifs(c) for c in kids):
+            return [self.word(node, st, level)]
+        fields: list[list[Word]] = [[]]
+        for c in kids:
+            if _is_ifs(c):
+                fields.append([])
+            elif c.is_named or c.type != '"':
+                fields[-1].append(self.word(c, st, level + 1))
+        return [_join(f) for f in fields if f]
 
     def word(self, node: Node, st: _State, level: int) -> Word:
         self.tick(level)
@@ -613,8 +665,12 @@ class _Walker:
         inner_st = replace(st, scope=st.scope.copy())
         body = [c for c in node.named_children]
         start_cmds = len(self.trace.commands)
-        for c in body:
-            self.stmt(c, inner_st, level + 1)
+        unescaped = _backtick_source(node)
+        if unescaped is not None:
+            self.walk_source(unescaped, inner_st.scope, st.via, st.remote, st.depth + 1, st.stdin)
+        else:
+            for c in body:
+                self.stmt(c, inner_st, level + 1)
         ran = self.trace.commands[start_cmds:]
         net = any(c.name in NETWORK_FETCHERS for c in ran)
         value = _static_output(ran, self.ctx, st.scope.cwd)
@@ -678,12 +734,14 @@ class _Walker:
                 via = (*via, f"alias {name}")
                 continue
             if argv[0] in st.scope.functions and "/" not in argv[0]:
-                if argv[0] in self.call_stack or len(self.call_stack) > 32:
+                fn_body = st.scope.functions[argv[0]]
+                frame = (argv[0], fn_body.id)
+                if frame in self.call_stack or len(self.call_stack) > 32:
                     return Feed(None, "unknown")  # recursion: its body was already analysed
-                self.call_stack.append(argv[0])
+                self.call_stack.append(frame)
                 try:
-                    fn_st = replace(st, via=(*via, f"function {argv[0]}"))
-                    self.stmt(st.scope.functions[argv[0]], fn_st, 0)
+                    fn_st = replace(st, via=(*via, f"function {argv[0]}"), stdin=feed or st.stdin)
+                    self.stmt(fn_body, fn_st, 0)
                 finally:
                     self.call_stack.pop()
                 return Feed(None, "unknown")
@@ -758,7 +816,9 @@ class _Walker:
                     remote=peeled.remote or remote,
                     scope=Scope(dict(st.scope.vars), cwd, dict(st.scope.functions), dict(st.scope.aliases)),
                 )
-                self.walk_source(peeled.source, sub.scope, sub.via, sub.remote, st.depth + 1)
+                self.walk_source(
+                    peeled.source, sub.scope, sub.via, sub.remote, st.depth + 1, feed or st.stdin
+                )
                 return Feed(None, "unknown")
             if isinstance(peeled, unwrap.ShellStdin):
                 return self.shell_stdin(
@@ -906,7 +966,7 @@ class _Walker:
         path = self.ctx.resolve(argv[idx], cwd)
         try:
             size = os.path.getsize(path)
-        except OSError:
+        except (OSError, ValueError):
             return Feed(None, "unknown")  # no such script: the shell fails, nothing runs
         content = self.read_file(Word(path)) if size <= MAX_SCRIPT_FILE_BYTES else None
         if content is None:
@@ -921,7 +981,7 @@ class _Walker:
                 f"script {argv[idx]} is too large or unreadable to analyse",
                 emit_cmd=False,
             )
-        script_cwd = cwd if argv[0] in ("source", ".") else cwd
+        script_cwd = cwd
         sub = Scope(dict(st.scope.vars) if argv[0] in ("source", ".") else {}, script_cwd)
         self.walk_source(content, sub, (*via, f"script {argv[idx]}"), remote, st.depth + 1)
         if argv[0] in ("source", "."):
@@ -1054,6 +1114,7 @@ class _State:
     via: tuple[str, ...]
     remote: str | None
     depth: int
+    stdin: Feed | None = None  # what a compound command, function or -c script reads
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -1063,6 +1124,148 @@ def _text(node: Node | None) -> str:
     if node is None or node.text is None:
         return ""
     return node.text.decode("utf-8", "surrogateescape")
+
+
+def _backtick_source(node: Node) -> str | None:
+    """The command inside a backtick substitution, when bash's backslash pass changes it.
+
+    Inside backticks bash first removes a backslash before ``$``, `````` ` `````` or ``\\``,
+    then parses the result; tree-sitter parses the text as written.
+    """
+    text = _text(node)
+    if not (text.startswith("`") and text.endswith("`") and len(text) >= 2 and "\\" in text):
+        return None
+    inner = text[1:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(inner):
+        if inner[i] == "\\" and i + 1 < len(inner) and inner[i + 1] in "$`\\":
+            out.append(inner[i + 1])
+            i += 2
+        else:
+            out.append(inner[i])
+            i += 1
+    result = "".join(out)
+    return result if result != inner else None
+
+
+def _is_ifs(node: Node) -> bool:
+    return (node.type == "simple_expansion" and node.text == b"$IFS") or (
+        node.type == "expansion" and node.text == b"${IFS}"
+    )
+
+
+# Words that are syntax at the start of a command: a "command" with one of these names is
+# tree-sitter-bash misreading `time …` or `! …` before a compound command.
+_RESERVED_WORDS = frozenset(
+    {
+        b"!",
+        b"{",
+        b"}",
+        b"if",
+        b"then",
+        b"elif",
+        b"else",
+        b"fi",
+        b"do",
+        b"done",
+        b"case",
+        b"esac",
+        b"while",
+        b"until",
+        b"for",
+        b"select",
+        b"function",
+        b"[[",
+        b"]]",
+    }
+)
+_name_query: Any = None
+
+
+def _blank_misparsed_keywords(data: bytes, tree: Any) -> Any:
+    """Re-parse without the ``time``, ``!`` and ``coproc`` keywords where the grammar misreads them.
+
+    tree-sitter-bash parses ``time`` and ``coproc`` as command names and does not accept
+    ``!`` before ``{``, ``if``, ``for``... (it reads ``if``/``{`` as command names). None of
+    these keywords changes what runs — ``time`` reports durations, ``!`` negates the exit
+    status, ``coproc`` runs its command in the background — so the bytes of the misread
+    keyword are replaced by spaces and the source is parsed again.
+
+    The grammar also glues a line that starts with a backslash-quoted character
+    (``\\rm -rf /``) onto the previous command as one more argument (or as its name after
+    an assignment, or onto a heredoc's start, losing its body); the quoted character is
+    written with single quotes instead (``'r'm -rf /``), which means the same to the shell.
+    """
+    glued = b"\n\\" in data
+    if b"time" not in data and b"!" not in data and b"coproc" not in data and not glued:
+        return tree
+    global _name_query
+    import tree_sitter
+
+    if _name_query is None:
+        _name_query = tree_sitter.Query(
+            tree.language,
+            """
+            (command name: (command_name (word) @name))
+            (command argument: (word) @arg)
+            (command argument: (concatenation . (word) @arg))
+            (heredoc_redirect (word) @arg)
+            (heredoc_redirect (concatenation . (word) @arg))
+            """,
+        )
+    for _ in range(8):
+        spans: list[tuple[int, int, bytes]] = []
+        captures = tree_sitter.QueryCursor(_name_query).captures(tree.root_node)
+        for node in captures.get("name", []):
+            spans.extend((start, end, b" " * (end - start)) for start, end in _misread_keyword(node))
+        for node in [*captures.get("name", []), *captures.get("arg", [])] if glued else []:
+            text = node.text or b""
+            if text.startswith(b"\n\\") and len(text) > 2 and text[2] < 0x80:
+                char = text[2:3]
+                quoted = b'"\'"' if char == b"'" else b"'" + char + b"'"
+                spans.append((node.start_byte + 1, node.start_byte + 3, quoted))
+        if not spans:
+            break
+        buf = bytearray(data)
+        for start, end, replacement in sorted(spans, reverse=True):
+            buf[start:end] = replacement
+        data = bytes(buf)
+        tree = _get_parser().parse(data)
+    return tree
+
+
+def _misread_keyword(word_node: Node) -> list[tuple[int, int]]:
+    """The byte spans to blank for one command-name word, if it is a misread keyword."""
+    word = word_node.text or b""
+    command_name = word_node.parent
+    command = command_name.parent if command_name is not None else None
+    if command_name is None or command is None:
+        return []
+    if word in (b"time", b"coproc"):
+        if command.children and command.children[0].type != "command_name":
+            return []  # `X=1 time cmd` runs the program time
+        spans = [(word_node.start_byte, word_node.end_byte)]
+        nxt = command_name.next_named_sibling
+        after = nxt.next_named_sibling if nxt is not None else None
+        if word == b"time" and nxt is not None and nxt.text == b"-p":
+            spans.append((nxt.start_byte, nxt.end_byte))
+        elif (
+            word == b"coproc"
+            and nxt is not None
+            and after is not None
+            and (after.text == b"{" or after.type == "subshell")
+        ):
+            spans.append((nxt.start_byte, nxt.end_byte))  # coproc NAME { …; }
+        return spans
+    if word == b"!":
+        return [(word_node.start_byte, word_node.end_byte)]
+    first = word.split()[0] if word.strip() else b""  # the grammar may read `{ {` as one word
+    if first in _RESERVED_WORDS and command.parent is not None and command.parent.type == "negated_command":
+        bang = command.parent.children[0]
+        if bang.type == "!":
+            return [(bang.start_byte, bang.end_byte)]
+    return []
 
 
 def _stage_name(node: Node) -> str:

@@ -31,14 +31,22 @@ Rails, Knex/Sequelize/TypeORM, Ecto, Laravel), scanning only the forward ("up") 
 
 from __future__ import annotations
 
-import ast
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ringfence.model import AttrValue, Effect
+
+if TYPE_CHECKING:
+    import ast
+
+
+def _names(text: str) -> frozenset[str]:
+    """A set of names written as one space-separated string (keeps long tables compact)."""
+    return frozenset(text.split())
+
 
 MAX_SQL_BYTES = 1 << 20
 MAX_PARSED_STATEMENTS = 1000
@@ -67,9 +75,7 @@ _DIALECT_ALIASES: dict[str, str | None] = {
     "generic": None,
     "ansi": None,
 }
-_BACKSLASH_DIALECTS = frozenset(
-    {"mysql", "bigquery", "clickhouse", "spark", "spark2", "hive", "databricks", "doris", "starrocks"}
-)
+_BACKSLASH_DIALECTS = _names("mysql bigquery clickhouse spark spark2 hive databricks doris starrocks")
 
 
 # -- splitting -------------------------------------------------------------------------------
@@ -111,9 +117,7 @@ _STRING_END = {
 }
 _GO_REST = re.compile(r"[ \t]*(?:\d+)?[ \t]*(?:--[^\n]*)?$", re.M)
 _NONSPACE = re.compile(r"\S")
-_META_TERMINATORS = frozenset(
-    {"\\g", "\\gx", "\\gexec", "\\gset", "\\G", "\\watch", "\\crosstabview", "\\p\\g"}
-)
+_META_TERMINATORS = _names("\\g \\gx \\gexec \\gset \\G \\watch \\crosstabview \\p\\g")
 
 
 def split_statements(sql: str, dialect: str | None = None) -> tuple[list[Statement], list[str]]:
@@ -235,39 +239,11 @@ _RISKY = re.compile(
 _TAIL_START = re.compile(
     r"\b(?:DELETE|UPDATE|DROP|TRUNCATE|ALTER|GRANT|REVOKE|INSERT|MERGE|CREATE|SELECT|WITH|REPLACE)\b", re.I
 )
-_READ_WORDS = frozenset(
-    {
-        "SELECT",
-        "WITH",
-        "SHOW",
-        "EXPLAIN",
-        "DESCRIBE",
-        "DESC",
-        "VALUES",
-        "TABLE",
-        "USE",
-        "SET",
-        "BEGIN",
-        "START",
-        "COMMIT",
-        "ROLLBACK",
-        "END",
-        "SAVEPOINT",
-        "RELEASE",
-        "PRAGMA",
-        "LISTEN",
-        "FETCH",
-        "CLOSE",
-        "PRINT",
-        "ABORT",
-        "RESET",
-        "DISCARD",
-        "CHECKPOINT",
-        "SUMMARIZE",
-        "FROM",
-        "PIVOT",
-        "UNPIVOT",
-    }
+_RISKY_TAIL = re.compile(r"\b(?:DELETE|UPDATE|DROP|TRUNCATE|ALTER|GRANT|REVOKE|INSERT|MERGE|REPLACE)\b", re.I)
+_READ_WORDS = _names(
+    "SELECT WITH SHOW EXPLAIN DESCRIBE DESC VALUES TABLE USE SET BEGIN START COMMIT ROLLBACK END "
+    "SAVEPOINT RELEASE PRAGMA LISTEN FETCH CLOSE PRINT ABORT RESET DISCARD CHECKPOINT SUMMARIZE FROM "
+    "PIVOT UNPIVOT"
 )
 _WRITE_HINT = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|INTO|COPY|CREATE)\b", re.I)
 _PLAIN_TXN = re.compile(
@@ -275,127 +251,33 @@ _PLAIN_TXN = re.compile(
     re.I | re.S,
 )
 _COPY_PROGRAM = re.compile(r"\bCOPY\b.*\b(?:FROM|TO)\s+PROGRAM\b", re.I | re.S)
-_ORDINARY_WORDS = frozenset(
-    {
-        "INSERT",
-        "CREATE",
-        "COPY",
-        "MERGE",
-        "REPLACE",
-        "UPSERT",
-        "COMMENT",
-        "VACUUM",
-        "ANALYZE",
-        "REINDEX",
-        "CLUSTER",
-        "LOCK",
-        "REFRESH",
-        "OPTIMIZE",
-        "ATTACH",
-        "DETACH",
-        "LOAD",
-        "INSTALL",
-        "EXPORT",
-        "IMPORT",
-    }
+_ORDINARY_WORDS = _names(
+    "INSERT CREATE COPY MERGE REPLACE UPSERT COMMENT VACUUM ANALYZE REINDEX CLUSTER LOCK REFRESH "
+    "OPTIMIZE ATTACH DETACH LOAD INSTALL EXPORT IMPORT"
 )
-_PROCEDURAL = frozenset(
-    {"DO", "EXEC", "EXECUTE", "PREPARE", "CALL", "BEGIN", "DECLARE", "IF", "WHILE", "FOR", "LOOP", "FOREACH"}
+_PROCEDURAL = _names("DO EXEC EXECUTE PREPARE CALL BEGIN DECLARE IF WHILE FOR LOOP FOREACH")
+_OBJECT_WORDS = _names(
+    "TABLE DATABASE SCHEMA VIEW INDEX SEQUENCE FUNCTION PROCEDURE TRIGGER TYPE DOMAIN EXTENSION "
+    "KEYSPACE COLLECTION DATASET STAGE WAREHOUSE STREAM TASK PIPE DICTIONARY COLUMN CONSTRAINT "
+    "PARTITION TABLESPACE SERVER PUBLICATION SUBSCRIPTION EVENT RULE POLICY SYNONYM PACKAGE MODEL "
+    "SNAPSHOT SHARE CATALOG VOLUME AGGREGATE OPERATOR CAST COLLATION LANGUAGE MACRO"
 )
-_OBJECT_WORDS = frozenset(
-    {
-        "TABLE",
-        "DATABASE",
-        "SCHEMA",
-        "VIEW",
-        "INDEX",
-        "SEQUENCE",
-        "FUNCTION",
-        "PROCEDURE",
-        "TRIGGER",
-        "TYPE",
-        "DOMAIN",
-        "EXTENSION",
-        "KEYSPACE",
-        "COLLECTION",
-        "DATASET",
-        "STAGE",
-        "WAREHOUSE",
-        "STREAM",
-        "TASK",
-        "PIPE",
-        "DICTIONARY",
-        "COLUMN",
-        "CONSTRAINT",
-        "PARTITION",
-        "TABLESPACE",
-        "SERVER",
-        "PUBLICATION",
-        "SUBSCRIPTION",
-        "EVENT",
-        "RULE",
-        "POLICY",
-        "SYNONYM",
-        "PACKAGE",
-        "MODEL",
-        "SNAPSHOT",
-        "SHARE",
-        "CATALOG",
-        "VOLUME",
-        "AGGREGATE",
-        "OPERATOR",
-        "CAST",
-        "COLLATION",
-        "LANGUAGE",
-        "MACRO",
-    }
+_MODIFIER_WORDS = _names(
+    "MATERIALIZED TEMP TEMPORARY EXTERNAL FOREIGN UNIQUE OR REPLACE GLOBAL LOCAL UNLOGGED TRANSIENT "
+    "VOLATILE SECURE RECURSIVE CLUSTERED NONCLUSTERED DYNAMIC ICEBERG HYBRID ONLY IF EXISTS NOT "
+    "CONCURRENTLY FULLTEXT SPATIAL LIVE STREAMING EVENT PERMANENT"
 )
-_MODIFIER_WORDS = frozenset(
-    {
-        "MATERIALIZED",
-        "TEMP",
-        "TEMPORARY",
-        "EXTERNAL",
-        "FOREIGN",
-        "UNIQUE",
-        "OR",
-        "REPLACE",
-        "GLOBAL",
-        "LOCAL",
-        "UNLOGGED",
-        "TRANSIENT",
-        "VOLATILE",
-        "SECURE",
-        "RECURSIVE",
-        "CLUSTERED",
-        "NONCLUSTERED",
-        "DYNAMIC",
-        "ICEBERG",
-        "HYBRID",
-        "ONLY",
-        "IF",
-        "EXISTS",
-        "NOT",
-        "CONCURRENTLY",
-        "FULLTEXT",
-        "SPATIAL",
-        "LIVE",
-        "STREAMING",
-        "EVENT",
-        "PERMANENT",
-    }
-)
-_ACCESS_WORDS = frozenset({"USER", "ROLE", "LOGIN", "GROUP"})
+_ACCESS_WORDS = _names("USER ROLE LOGIN GROUP")
 _NAME = re.compile(
     r"""\s*((?:"[^"]*"|`[^`]*`|\[[^\]]*\]|[\w$:@]+)(?:\s*\.\s*(?:"[^"]*"|`[^`]*`|\[[^\]]*\]|[\w$*]+))*)"""
 )
 _NAME_SKIP = re.compile(r"\s*(?:IF\s+EXISTS|IF\s+NOT\s+EXISTS|CONCURRENTLY|ONLY|TABLE|FROM)\b", re.I)
-_NOT_NAMES = frozenset({"WHERE", "SET", "CASCADE", "RESTRICT", "ON", "TO", "WITH", "USING", "AS", "BY"})
+_NOT_NAMES = _names("WHERE SET CASCADE RESTRICT ON TO WITH USING AS BY")
 _DOTS = re.compile(r"\s*\.\s*")
 _COMMA = re.compile(r"\s*,")
 _UNQUOTE = str.maketrans("", "", '"`[]')
 _LITERAL = re.compile(r"""(?:\b[NEne])?'((?:[^']++|'')*+)'|\$([A-Za-z_]\w*|)\$(.*?)\$\2\$""", re.S)
-_DYNAMIC_FUNCS = frozenset({"dblink_exec", "dblink", "sp_executesql", "exec", "execute", "query_exec"})
+_DYNAMIC_FUNCS = _names("dblink_exec dblink sp_executesql exec execute query_exec")
 
 
 def _words(code: str, limit: int = 8) -> list[str]:
@@ -558,11 +440,11 @@ def _statement(text: str, code: str, dialect: str | None, found: _Found, depth: 
             "reason": "COPY ... PROGRAM runs a shell command on the database server"
         }
         found.add("opaque_exec", {**attrs, "command": _clip(text)})
-    if not _RISKY.search(text):
+    plain_txn = _PLAIN_TXN.match(code) is not None
+    if plain_txn or not _RISKY.search(text):
         found.add("db.query", _query(text, code))
         return
-    lead = _lead(code)
-    procedural = lead in _PROCEDURAL and not _PLAIN_TXN.match(code)
+    procedural = _lead(code) in _PROCEDURAL
     if procedural or len(text) > min(MAX_PARSE_CHARS, found.chars_left) or found.parses_left <= 0:
         _fallback(text, code, dialect, found, depth)
         return
@@ -1001,13 +883,16 @@ def _fallback(text: str, code: str, dialect: str | None, found: _Found, depth: i
     if depth < MAX_DEPTH:
         _dynamic(text, dialect, found, depth)
         lead = _WORD.search(code)
-        tail = _TAIL_START.search(code, lead.end() if lead else 0)
-        if tail and found.gated == before:
+        for n, tail in enumerate(_RISKY_TAIL.finditer(code, lead.end() if lead else 0)):
+            if found.gated != before or n >= 8:
+                break
             sub = code[tail.start() :]
+            mark = len(found.items)
             _statement(sub, sub, dialect, found, depth + 1)
-            if found.gated == before and found.items and found.items[-1][0] == "db.query":
-                found.items.pop()
-                found.queries -= 1
+            kept = [it for it in found.items[mark:] if it[0] != "db.query"]
+            found.queries -= len(found.items) - mark - len(kept)
+            del found.items[mark:]
+            found.items.extend(kept)
     if found.gated == before:
         found.add("db.query", _query(text, code, write=verb in _PROCEDURAL or None, parsed=False))
 
@@ -1132,7 +1017,32 @@ def _gexec(st: Statement, dialect: str | None, found: _Found) -> None:
         )
 
 
-_SQL_SHAPE = re.compile(
+class LazyRegex:
+    """A regular expression compiled on first use, so importing this module stays cheap."""
+
+    __slots__ = ("_compiled", "_flags", "_pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._pattern = pattern
+        self._flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def _re(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._pattern, self._flags)
+        return self._compiled
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self._re().search(text, pos)
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        return self._re().match(text, pos)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self._re().finditer(text)
+
+
+_SQL_SHAPE = LazyRegex(
     r"""(?:^|[;\n(])[ \t]*(?:
         SELECT\s+(?:DISTINCT\s+|TOP\s+\d+\s+|ALL\s+)?(?:\*|\d|'|"|\(|[\w."`\[\]]+\s*(?:,|\(|$|;|\bAS\b|\bFROM\b))
       | SELECT\s[^;\n]{0,400}?\bFROM\s+[\w."`\[]
@@ -1174,22 +1084,22 @@ def looks_like_sql(text: str) -> bool:
 
 # -- migration files -------------------------------------------------------------------------
 
-_MIGRATION_SQL = re.compile(
+_MIGRATION_SQL = LazyRegex(
     r"(?:^|/)(?:migrations?|migrate|db/migration|versions|changelogs?|changesets?|schema_migrations|"
     r"sql/migrations|deploy|up)/(?:[^/]+/)*[^/]+\.sql$",
     re.I,
 )
-_DOWN_SQL = re.compile(
+_DOWN_SQL = LazyRegex(
     r"(?:^|/)(?:revert|verify|down|rollback)/|\.down\.sql$|(?:^|/)down\.sql$|(?:^|/)U\d[^/]*__", re.I
 )
-_DJANGO = re.compile(r"(?:^|/)migrations/\d{4}_[^/]*\.py$")
-_ALEMBIC = re.compile(r"(?:^|/)(?:alembic|migrations?|db|database)/versions/[^/]+\.py$")
-_RAILS = re.compile(r"(?:^|/)db/(?:migrate|[\w-]+_migrate)/[^/]+\.rb$")
-_JS = re.compile(r"(?:^|/)(?:migrations?|migration)/(?:[^/]+/)*[^/]+\.(?:js|ts|mjs|cjs|mts|cts)$", re.I)
-_ECTO = re.compile(r"(?:^|/)priv/(?:[^/]+/)*migrations/[^/]+\.exs$")
-_LARAVEL = re.compile(r"(?:^|/)database/migrations/[^/]+\.php$")
+_DJANGO = LazyRegex(r"(?:^|/)migrations/\d{4}_[^/]*\.py$")
+_ALEMBIC = LazyRegex(r"(?:^|/)(?:alembic|migrations?|db|database)/versions/[^/]+\.py$")
+_RAILS = LazyRegex(r"(?:^|/)db/(?:migrate|[\w-]+_migrate)/[^/]+\.rb$")
+_JS = LazyRegex(r"(?:^|/)(?:migrations?|migration)/(?:[^/]+/)*[^/]+\.(?:js|ts|mjs|cjs|mts|cts)$", re.I)
+_ECTO = LazyRegex(r"(?:^|/)priv/(?:[^/]+/)*migrations/[^/]+\.exs$")
+_LARAVEL = LazyRegex(r"(?:^|/)database/migrations/[^/]+\.php$")
 
-_SQL_DOWN_MARKER = re.compile(
+_SQL_DOWN_MARKER = LazyRegex(
     r"^\s*--\s*(?:\+goose\s+Down|migrate:down|\+migrate\s+Down|rollback\b)", re.I | re.M
 )
 
@@ -1306,6 +1216,8 @@ _DJANGO_OPS = {
 def _python_migration(
     content: str, framework: str, extra: dict[str, AttrValue], ev: str, via: tuple[str, ...], tool: str | None
 ) -> list[Effect]:
+    import ast
+
     try:
         module = ast.parse(content)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -1358,10 +1270,14 @@ def _python_migration(
 
 
 def _const_str(node: ast.AST | None) -> str:
+    import ast
+
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
 
 
 def _const_strs(node: ast.AST | None) -> list[str]:
+    import ast
+
     if isinstance(node, ast.List | ast.Tuple):
         out: list[str] = []
         for elt in node.elts:
@@ -1372,54 +1288,54 @@ def _const_strs(node: ast.AST | None) -> list[str]:
 
 
 _DOWN_DEF = {
-    "rails": re.compile(r"^[ \t]*def[ \t]+(?:self\.)?down\b", re.M),
-    "ecto": re.compile(r"^[ \t]*def[ \t]+down\b", re.M),
-    "laravel": re.compile(r"\bfunction[ \t]+down[ \t]*\(", re.M),
-    "js": re.compile(
+    "rails": LazyRegex(r"^[ \t]*def[ \t]+(?:self\.)?down\b", re.M),
+    "ecto": LazyRegex(r"^[ \t]*def[ \t]+down\b", re.M),
+    "laravel": LazyRegex(r"\bfunction[ \t]+down[ \t]*\(", re.M),
+    "js": LazyRegex(
         r"(?:\bexports\.down\s*=|\bexport\s+(?:async\s+)?function\s+down\b|\b(?:public\s+|private\s+)?async\s+down\s*\(|"
         r"^\s*down\s*\(|\bdown\s*:\s*(?:async\s*)?(?:function\b|\())",
         re.M,
     ),
-    "alembic": re.compile(r"^[ \t]*def[ \t]+downgrade\b", re.M),
-    "django": re.compile(r"(?!)"),
+    "alembic": LazyRegex(r"^[ \t]*def[ \t]+downgrade\b", re.M),
+    "django": LazyRegex(r"(?!)"),
 }
 _UP_DEF = {
-    "rails": re.compile(r"^[ \t]*def[ \t]+(?:self\.)?(?:up|change)\b", re.M),
-    "ecto": re.compile(r"^[ \t]*def[ \t]+(?:up|change)\b", re.M),
-    "laravel": re.compile(r"\bfunction[ \t]+up[ \t]*\(", re.M),
-    "js": re.compile(
+    "rails": LazyRegex(r"^[ \t]*def[ \t]+(?:self\.)?(?:up|change)\b", re.M),
+    "ecto": LazyRegex(r"^[ \t]*def[ \t]+(?:up|change)\b", re.M),
+    "laravel": LazyRegex(r"\bfunction[ \t]+up[ \t]*\(", re.M),
+    "js": LazyRegex(
         r"(?:\bexports\.up\s*=|\bexport\s+(?:async\s+)?function\s+up\b|\b(?:public\s+|private\s+)?async\s+up\s*\(|"
         r"^\s*up\s*\(|\bup\s*:\s*(?:async\s*)?(?:function\b|\())",
         re.M,
     ),
-    "alembic": re.compile(r"^[ \t]*def[ \t]+upgrade\b", re.M),
-    "django": re.compile(r"(?!)"),
+    "alembic": LazyRegex(r"^[ \t]*def[ \t]+upgrade\b", re.M),
+    "django": LazyRegex(r"(?!)"),
 }
-_CODE_OPS: dict[str, list[tuple[re.Pattern[str], str, str]]] = {
+_CODE_OPS: dict[str, list[tuple[LazyRegex, str, str]]] = {
     "rails": [
-        (re.compile(r"\b(?:drop_table|drop_join_table)\b\s*\(?\s*:?[\"']?(\w*)"), "DROP TABLE", "table"),
+        (LazyRegex(r"\b(?:drop_table|drop_join_table)\b\s*\(?\s*:?[\"']?(\w*)"), "DROP TABLE", "table"),
         (
-            re.compile(
+            LazyRegex(
                 r"\b(?:remove_column|remove_columns|remove_reference|remove_belongs_to|remove_timestamps)\b"
                 r"\s*\(?\s*:?[\"']?(\w*)"
             ),
             "ALTER TABLE DROP COLUMN",
             "column",
         ),
-        (re.compile(r"\bt\.remove\b\s*\(?\s*:?[\"']?(\w*)"), "ALTER TABLE DROP COLUMN", "column"),
+        (LazyRegex(r"\bt\.remove\b\s*\(?\s*:?[\"']?(\w*)"), "ALTER TABLE DROP COLUMN", "column"),
     ],
     "ecto": [
-        (re.compile(r"\bdrop(?:_if_exists)?\s*\(?\s*table\s*\(\s*:?\"?(\w*)"), "DROP TABLE", "table"),
-        (re.compile(r"^\s*remove\s+:(\w+)", re.M), "ALTER TABLE DROP COLUMN", "column"),
+        (LazyRegex(r"\bdrop(?:_if_exists)?\s*\(?\s*table\s*\(\s*:?\"?(\w*)"), "DROP TABLE", "table"),
+        (LazyRegex(r"^\s*remove\s+:(\w+)", re.M), "ALTER TABLE DROP COLUMN", "column"),
     ],
     "laravel": [
         (
-            re.compile(r"Schema::(?:drop|dropIfExists|dropAllTables)\s*\(\s*['\"]?(\w*)"),
+            LazyRegex(r"Schema::(?:drop|dropIfExists|dropAllTables)\s*\(\s*['\"]?(\w*)"),
             "DROP TABLE",
             "table",
         ),
         (
-            re.compile(
+            LazyRegex(
                 r"->(?:dropColumn|dropColumns|dropTimestamps|dropSoftDeletes|dropMorphs)\s*\(\s*\[?\s*['\"]?(\w*)"
             ),
             "ALTER TABLE DROP COLUMN",
@@ -1428,19 +1344,19 @@ _CODE_OPS: dict[str, list[tuple[re.Pattern[str], str, str]]] = {
     ],
     "js": [
         (
-            re.compile(
+            LazyRegex(
                 r"\.(?:dropTable|dropTableIfExists|dropAllTables|dropSchema|dropSchemaIfExists)\s*\(\s*['\"`]?([\w.]*)"
             ),
             "DROP TABLE",
             "table",
         ),
         (
-            re.compile(r"\.(?:dropColumn|dropColumns|removeColumn)\s*\(\s*['\"`]?([\w.]*)"),
+            LazyRegex(r"\.(?:dropColumn|dropColumns|removeColumn)\s*\(\s*['\"`]?([\w.]*)"),
             "ALTER TABLE DROP COLUMN",
             "column",
         ),
         (
-            re.compile(
+            LazyRegex(
                 r"\bqueryInterface\.bulkDelete\s*\(\s*['\"`]?([\w.]*)['\"`]?\s*,\s*(?:null|\{\s*\}|undefined)"
             ),
             "DELETE",
@@ -1448,23 +1364,23 @@ _CODE_OPS: dict[str, list[tuple[re.Pattern[str], str, str]]] = {
         ),
     ],
     "alembic": [
-        (re.compile(r"\bop\.drop_table\s*\(\s*['\"]?(\w*)"), "DROP TABLE", "table"),
+        (LazyRegex(r"\bop\.drop_table\s*\(\s*['\"]?(\w*)"), "DROP TABLE", "table"),
         (
-            re.compile(r"\b(?:op|batch_op)\.drop_column\s*\(\s*['\"]?(\w*)"),
+            LazyRegex(r"\b(?:op|batch_op)\.drop_column\s*\(\s*['\"]?(\w*)"),
             "ALTER TABLE DROP COLUMN",
             "column",
         ),
     ],
     "django": [
-        (re.compile(r"\bmigrations\.DeleteModel\s*\(\s*(?:name\s*=\s*)?['\"]?(\w*)"), "DROP TABLE", "table"),
+        (LazyRegex(r"\bmigrations\.DeleteModel\s*\(\s*(?:name\s*=\s*)?['\"]?(\w*)"), "DROP TABLE", "table"),
         (
-            re.compile(r"\bmigrations\.RemoveField\s*\(\s*(?:model_name\s*=\s*)?['\"]?(\w*)"),
+            LazyRegex(r"\bmigrations\.RemoveField\s*\(\s*(?:model_name\s*=\s*)?['\"]?(\w*)"),
             "ALTER TABLE DROP COLUMN",
             "column",
         ),
     ],
 }
-_CODE_STRINGS = re.compile(
+_CODE_STRINGS = LazyRegex(
     r'"""(.*?)"""|\'\'\'(.*?)\'\'\'|`([^`]*)`|"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|'
     r"<<[~-]?['\"]?(\w+)['\"]?[^\n]*\n(.*?)^\s*\6\b|<<<['\"]?(\w+)['\"]?\n(.*?)^\s*\8\b",
     re.S | re.M,

@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_SECRET_NAME = r"[A-Za-z0-9_.-]*(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH|SESSION|COOKIE|DSN|DATABASE_URL)[A-Za-z0-9_.-]*"
+# Bounded repetitions keep every pattern linear on long runs of word characters.
+_SECRET_NAME = r"[A-Za-z0-9_.-]{0,40}(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH|SESSION|COOKIE|DSN|DATABASE_URL)[A-Za-z0-9_.-]{0,40}"
 
 _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]{0,10000}?-----END [A-Z ]*PRIVATE KEY-----"),
@@ -32,7 +33,7 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
 )
 _ASSIGN = re.compile(r"(?i)\b(" + _SECRET_NAME + r")(\s*[=:]\s*|\s+)(\"[^\"]*\"|'[^']*'|[^\s\"';&|]+)")
 _OPTION = re.compile(r"(?i)(--?(?:password|passwd|token|secret|api-key|apikey|auth|key)(?:=|\s+))(\"[^\"]*\"|'[^']*'|\S+)")
-_URL_PASS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/\s@]+:)([^@\s/]+)(@)")
+_URL_PASS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^:/\s@]{1,256}:)([^@\s/]{1,256})(@)")
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:bearer|basic|token)?\s*)([^\s\"']+)")
 _MYSQL_P = re.compile(r"(\s-p)([^\s]{3,})")
 
@@ -46,15 +47,24 @@ def _mask(value: str) -> str:
     return f"‹redacted:{fingerprint(value)}›"
 
 
+MAX_STORED_TEXT = 16 * 1024
+
+
 def redact_text(text: str) -> str:
-    """``text`` with every secret-looking value replaced by its fingerprint."""
+    """``text`` with every secret-looking value replaced by its fingerprint.
+
+    Text longer than :data:`MAX_STORED_TEXT` is cut, with the size and digest of the
+    whole kept, so a huge action can neither bloat the ledger nor slow redaction down.
+    """
     out = text
+    if len(out) > MAX_STORED_TEXT:
+        out = out[:MAX_STORED_TEXT] + f"…‹{len(text)} chars, {fingerprint(text)}›"
     for pattern in _PATTERNS:
         out = pattern.sub(lambda m: _mask(m.group(0)), out)
+    out = _AUTH_HEADER.sub(lambda m: m.group(1) + _mask(m.group(2)), out)
+    out = _URL_PASS.sub(lambda m: m.group(1) + _mask(m.group(2)) + m.group(3), out)
     out = _ASSIGN.sub(lambda m: m.group(1) + m.group(2) + _keep_quotes(m.group(3)), out)
     out = _OPTION.sub(lambda m: m.group(1) + _keep_quotes(m.group(2)), out)
-    out = _URL_PASS.sub(lambda m: m.group(1) + _mask(m.group(2)) + m.group(3), out)
-    out = _AUTH_HEADER.sub(lambda m: m.group(1) + _mask(m.group(2)), out)
     out = _MYSQL_P.sub(lambda m: m.group(1) + _mask(m.group(2)), out)
     return out
 
