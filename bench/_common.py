@@ -39,8 +39,10 @@ def pct(values: list[float], q: float) -> float:
 
 
 def summary(values: list[float]) -> str:
-    return (f"p50 {pct(values, 50) * 1000:7.2f} ms  p95 {pct(values, 95) * 1000:7.2f} ms  "
-            f"mean {statistics.fmean(values) * 1000:7.2f} ms  n={len(values)}")
+    return (
+        f"p50 {pct(values, 50) * 1000:7.2f} ms  p95 {pct(values, 95) * 1000:7.2f} ms  "
+        f"mean {statistics.fmean(values) * 1000:7.2f} ms  n={len(values)}"
+    )
 
 
 def tempdir() -> tempfile.TemporaryDirectory[str]:
@@ -49,7 +51,8 @@ def tempdir() -> tempfile.TemporaryDirectory[str]:
 
 def git_rev() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=False).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         return "?"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import isolated_env, tempdir, workspace  # noqa: E402
-from bench.corpus import DANGEROUS, ORDINARY  # noqa: E402
+from bench._common import isolated_env, tempdir, workspace
+from bench.corpus import DANGEROUS, ORDINARY
 
 
 def per_call(fn: Callable[[], object], budget: float = 1.0, max_n: int = 100_000) -> float:
@@ -52,8 +52,10 @@ def main() -> int:
         for name, corpus in (("ordinary", ORDINARY), ("dangerous", DANGEROUS)):
             a = per_call(lambda corpus=corpus: [analyze_shell(c, ctx) for c in corpus]) / len(corpus)
             p = per_call(lambda corpus=corpus: [parser.parse(c.encode()) for c in corpus]) / len(corpus)
-            print(f"  {name:<10} {len(corpus):3d} commands   analyse {a * 1e6:8.1f} µs   parse {p * 1e6:6.1f} µs   "
-                  f"ratio {a / p:5.1f}x")
+            print(
+                f"  {name:<10} {len(corpus):3d} commands   analyse {a * 1e6:8.1f} µs   parse {p * 1e6:6.1f} µs   "
+                f"ratio {a / p:5.1f}x"
+            )
         print("by command length (a chain of ordinary commands joined with &&)")
         unit = "git add -A && pytest -q tests/test_x.py && "
         big = AnalysisConfig(max_command_bytes=16 * 1024 * 1024)
@@ -84,8 +86,10 @@ def main() -> int:
             except AnalysisLimit as exc:
                 raw = f"limit: {exc}"
             raw_t = time.perf_counter() - t1
-            print(f"  {name:<26} {len(text):>9} bytes  gate {elapsed * 1e3:8.1f} ms → {d.outcome.value:<8} "
-                  f"| with 16 MiB limit {raw_t * 1e3:8.1f} ms ({raw[:60]})")
+            print(
+                f"  {name:<26} {len(text):>9} bytes  gate {elapsed * 1e3:8.1f} ms → {d.outcome.value:<8} "
+                f"| with 16 MiB limit {raw_t * 1e3:8.1f} ms ({raw[:60]})"
+            )
     return 0
 
 

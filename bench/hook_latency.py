@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import isolated_env, pct, summary, tempdir, workspace  # noqa: E402
-from bench.corpus import payloads  # noqa: E402
+from bench._common import isolated_env, pct, summary, tempdir, workspace
+from bench.corpus import payloads
 
 
 def _run_rss(argv: list[str], data: bytes, env: dict[str, str], cwd: Path) -> tuple[float, int, bytes, int]:
@@ -82,7 +82,11 @@ def main() -> int:
                 break
             time.sleep(0.05)
         time.sleep(0.3)
-        results: dict[str, list[float]] = {"python -c pass": [], "hook (warm daemon)": [], "hook (cold, in-process)": []}
+        results: dict[str, list[float]] = {
+            "python -c pass": [],
+            "hook (warm daemon)": [],
+            "hook (cold, in-process)": [],
+        }
         rss: dict[str, int] = {k: 0 for k in results}
         outcomes: dict[str, int] = {}
         for data in corpus:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import isolated_env, tempdir, workspace  # noqa: E402
-from bench.corpus import DANGEROUS, ORDINARY, payloads  # noqa: E402
+from bench._common import isolated_env, tempdir, workspace
+from bench.corpus import DANGEROUS, ORDINARY, payloads
 
 
 def main() -> int:
@@ -57,21 +57,28 @@ def main() -> int:
         decide_rate = rate(lambda a: gate.evaluate(a, principal), actions)  # type: ignore[arg-type]
         print(f"shell actions, {len(commands)} distinct commands ({len(DANGEROUS)} dangerous), one core:")
         print(f"  baseline: tree-sitter parse only      {parse_rate:10,.0f} /s")
-        print(f"  Gate.evaluate (analysis + policy)     {decide_rate:10,.0f} /s   "
-              f"({parse_rate / decide_rate:.1f}x the cost of parsing alone)")
+        print(
+            f"  Gate.evaluate (analysis + policy)     {decide_rate:10,.0f} /s   "
+            f"({parse_rate / decide_rate:.1f}x the cost of parsing alone)"
+        )
         # check --batch: one process, JSONL in and out
         batch = root / "batch.jsonl"
-        lines = [json.dumps({"tool_name": p["tool_name"], "tool_input": p["tool_input"], "cwd": str(ws)})
-                 for p in payloads(str(ws), 240)]
+        lines = [
+            json.dumps({"tool_name": p["tool_name"], "tool_input": p["tool_input"], "cwd": str(ws)})
+            for p in payloads(str(ws), 240)
+        ]
         batch.write_text("\n".join(lines * 25) + "\n")
         exe = Path(sys.executable).parent / "ringfence"
         t0 = time.perf_counter()
-        proc = subprocess.run([str(exe), "check", "--batch", str(batch)], capture_output=True, env=env, cwd=ws,
-                              check=False)
+        proc = subprocess.run(
+            [str(exe), "check", "--batch", str(batch)], capture_output=True, env=env, cwd=ws, check=False
+        )
         elapsed = time.perf_counter() - t0
         n_out = proc.stdout.count(b"\n")
-        print(f"  check --batch, {n_out} mixed actions   {n_out / elapsed:10,.0f} /s   "
-              f"(whole process, including start-up; exit {proc.returncode})")
+        print(
+            f"  check --batch, {n_out} mixed actions   {n_out / elapsed:10,.0f} /s   "
+            f"(whole process, including start-up; exit {proc.returncode})"
+        )
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ class Sandbox:
 
     workspace: Path
     home: Path
-    gate: Gate
+    gate: Gate = field(repr=False)
 
     def context(self) -> Context:
         return Context.for_cwd(str(self.workspace), self.gate.settings.analysis)

@@ -47,9 +47,7 @@ def payload(tool: str, tool_input: dict[str, Any], cwd: Path | str, mode: str = 
     }
 
 
-def run_hook(
-    data: bytes, env: dict[str, str], cwd: Path, timeout: float = 60
-) -> subprocess.CompletedProcess[bytes]:
+def run_hook(data: bytes, env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [RINGFENCE, "hook", "claude-code"],
         input=data,

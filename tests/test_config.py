@@ -62,7 +62,7 @@ def test_repository_overrides_user(tmp_path: Path) -> None:
 )
 def test_errors_are_precise(tmp_path: Path, text: str, message: str) -> None:
     ws = _ws(tmp_path, text)
-    with pytest.raises(ConfigError, match="config.yaml") as info:
+    with pytest.raises(ConfigError, match=r"config\.yaml") as info:
         load_settings(str(ws))
     assert message in str(info.value)
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 
 from hypothesis import HealthCheck, given, settings
@@ -54,10 +55,8 @@ def test_random_wrapping_is_never_allowed(sandbox: Sandbox, case: tuple[str, lis
 
 
 def _analyze_never_crashes(ctx: Context, text: str) -> None:
-    try:
+    with contextlib.suppress(AnalysisLimit):  # the only exception the analysis may raise
         analyze_shell(text, ctx)
-    except AnalysisLimit:
-        pass
 
 
 @PROPERTY
@@ -79,8 +78,13 @@ def test_arbitrary_bytes_never_crash(sandbox: Sandbox, data: bytes) -> None:
         assert decision.error is None, decision.error
 
 
+# A NUL byte cannot be part of a shell command: argv and `bash -c` strings are C strings
+# that end at the first NUL, so no text with one can be "properly quoted".
+NUL_FREE_TEXT = st.text(alphabet=st.characters(exclude_characters="\x00"), max_size=200)
+
+
 @PROPERTY
-@given(text=st.text(max_size=200))
+@given(text=NUL_FREE_TEXT)
 def test_echo_of_any_text_is_allowed(sandbox: Sandbox, text: str) -> None:
     command = f"echo {shlex.quote(text)}"
     decision = sandbox.evaluate(command)

@@ -23,12 +23,36 @@ from ringfence.analyze.context import DEFAULT_PROTECTED_BRANCHES, AnalysisConfig
 from ringfence.errors import ConfigError
 
 KNOWN_KEYS = frozenset(
-    {"on_error", "environment", "protected_branches", "environments", "workspace", "ledger", "policy",
-     "runtime_prompt", "agent", "max_command_bytes", "daemon", "gate_paths"}
+    {
+        "on_error",
+        "environment",
+        "protected_branches",
+        "environments",
+        "workspace",
+        "ledger",
+        "policy",
+        "runtime_prompt",
+        "agent",
+        "max_command_bytes",
+        "daemon",
+        "gate_paths",
+    }
 )
 ENV_DOMAINS = frozenset(
-    {"kube_context", "kube_namespace", "aws_profile", "gcloud_project", "azure_subscription",
-     "terraform_workspace", "db_host", "app", "stack", "resource", "vault_addr", "docker_context"}
+    {
+        "kube_context",
+        "kube_namespace",
+        "aws_profile",
+        "gcloud_project",
+        "azure_subscription",
+        "terraform_workspace",
+        "db_host",
+        "app",
+        "stack",
+        "resource",
+        "vault_addr",
+        "docker_context",
+    }
 )
 ENVIRONMENTS = frozenset({"development", "staging", "production"})
 
@@ -131,13 +155,17 @@ def _build(doc: Mapping[str, Any], sources: tuple[Path, ...], cwd: str) -> Setti
     envs: dict[str, tuple[tuple[str, str], ...]] = {}
     for domain, mapping in envs_raw.items():
         if domain not in ENV_DOMAINS:
-            raise ConfigError(f"{where}: environments.{domain} is not a known domain ({', '.join(sorted(ENV_DOMAINS))})")
+            raise ConfigError(
+                f"{where}: environments.{domain} is not a known domain ({', '.join(sorted(ENV_DOMAINS))})"
+            )
         if not isinstance(mapping, dict):
             raise ConfigError(f"{where}: environments.{domain} must map name patterns to environments")
         pairs: list[tuple[str, str]] = []
         for pattern, target in mapping.items():
             if target not in ENVIRONMENTS:
-                raise ConfigError(f"{where}: environments.{domain}.{pattern} must be one of {', '.join(sorted(ENVIRONMENTS))}")
+                raise ConfigError(
+                    f"{where}: environments.{domain}.{pattern} must be one of {', '.join(sorted(ENVIRONMENTS))}"
+                )
             pairs.append((str(pattern), str(target)))
         envs[domain] = tuple(pairs)
     workspace = doc.get("workspace")

@@ -104,14 +104,30 @@ class Gate:
         try:
             seq = self.ledger.append(ledger_entry(decision))
         except Exception as exc:
-            return failure(action, principal, exc, digest=decision.action_digest, on_error="deny",
-                           what="could not record the decision")
+            return failure(
+                action,
+                principal,
+                exc,
+                digest=decision.action_digest,
+                on_error="deny",
+                what="could not record the decision",
+            )
         return _with_record(decision, seq)
 
 
 def _with_record(d: Decision, seq: int) -> Decision:
-    return Decision(d.outcome, d.tier, d.reason, d.action, d.principal, d.effects, d.verdict, d.action_digest,
-                    d.error, seq)
+    return Decision(
+        d.outcome,
+        d.tier,
+        d.reason,
+        d.action,
+        d.principal,
+        d.effects,
+        d.verdict,
+        d.action_digest,
+        d.error,
+        seq,
+    )
 
 
 def _short(action: Action) -> str:
@@ -131,8 +147,10 @@ def failure(
     """The decision for an error on the decision path: deny, with the reason."""
     from ringfence.model import ActionKind, PrincipalType
 
-    message = exc if isinstance(exc, str) else (
-        str(exc) if isinstance(exc, RingfenceError) else f"{type(exc).__name__}: {exc}"
+    message = (
+        exc
+        if isinstance(exc, str)
+        else (str(exc) if isinstance(exc, RingfenceError) else f"{type(exc).__name__}: {exc}")
     )
     outcome = Outcome.ALLOW if on_error == "allow" else Outcome.DENY
     reason = (
@@ -200,8 +218,12 @@ def ledger_entry(d: Decision) -> dict[str, Any]:
         "action": action,
         "action_digest": d.action_digest,
         "effects": [
-            {"kind": e.kind, "attrs": _redact_attrs(e.attrs, redact_text), "evidence": redact_text(e.evidence),
-             "via": list(e.via)}
+            {
+                "kind": e.kind,
+                "attrs": _redact_attrs(e.attrs, redact_text),
+                "evidence": redact_text(e.evidence),
+                "via": list(e.via),
+            }
             for e in d.effects
             if e.kind != "exec"
         ],
@@ -224,4 +246,3 @@ def _redact_attrs(attrs: Any, redact: Any) -> dict[str, Any]:
         else:
             out[k] = v
     return out
-

@@ -30,19 +30,46 @@ def _call(env_ws: tuple[dict[str, str], Path], data: bytes) -> dict[str, object]
 CASES = {
     "bash_allow": ("Bash", {"command": "git status"}, "default", "allow"),
     "bash_deny_rm_root": ("Bash", {"command": "rm -rf /"}, "default", "deny"),
-    "bash_deny_force_push": ("Bash", {"command": "sudo bash -c 'git push --force origin main'"}, "default", "deny"),
+    "bash_deny_force_push": (
+        "Bash",
+        {"command": "sudo bash -c 'git push --force origin main'"},
+        "default",
+        "deny",
+    ),
     "bash_ask_reset_hard": ("Bash", {"command": "git reset --hard HEAD~1"}, "default", "ask"),
-    "bash_unattended_reset_hard": ("Bash", {"command": "git reset --hard HEAD~1"}, "bypassPermissions", "deny"),
-    "write_allow": ("Write", {"file_path": "{ws}/src/app.py", "content": "print('hi')\n"}, "default", "allow"),
+    "bash_unattended_reset_hard": (
+        "Bash",
+        {"command": "git reset --hard HEAD~1"},
+        "bypassPermissions",
+        "deny",
+    ),
+    "write_allow": (
+        "Write",
+        {"file_path": "{ws}/src/app.py", "content": "print('hi')\n"},
+        "default",
+        "allow",
+    ),
     "write_deny_env": ("Write", {"file_path": "{ws}/.env", "content": "TOKEN=abc\n"}, "default", "deny"),
-    "edit_deny_hook_config": ("Edit", {"file_path": "{ws}/.claude/settings.json", "old_string": "a",
-                                       "new_string": "b"}, "default", "deny"),
-    "multiedit_allow": ("MultiEdit", {"file_path": "{ws}/src/app.py", "edits": [{"old_string": "a",
-                                                                                   "new_string": "b"}]}, "default",
-                        "allow"),
+    "edit_deny_hook_config": (
+        "Edit",
+        {"file_path": "{ws}/.claude/settings.json", "old_string": "a", "new_string": "b"},
+        "default",
+        "deny",
+    ),
+    "multiedit_allow": (
+        "MultiEdit",
+        {"file_path": "{ws}/src/app.py", "edits": [{"old_string": "a", "new_string": "b"}]},
+        "default",
+        "allow",
+    ),
     "read_allow": ("Read", {"file_path": "{ws}/README.md"}, "default", "allow"),
     "read_deny_ssh_key": ("Read", {"file_path": "{home}/.ssh/id_ed25519"}, "default", "deny"),
-    "notebook_allow": ("NotebookEdit", {"notebook_path": "{ws}/n.ipynb", "new_source": "x = 1"}, "default", "allow"),
+    "notebook_allow": (
+        "NotebookEdit",
+        {"notebook_path": "{ws}/n.ipynb", "new_source": "x = 1"},
+        "default",
+        "allow",
+    ),
     "mcp_select_allow": ("mcp__postgres__query", {"sql": "SELECT 1"}, "default", "allow"),
 }
 
@@ -64,7 +91,7 @@ def test_golden(name: str, env_ws: tuple[dict[str, str], Path]) -> None:
 
 
 def test_deny_reason_names_rule_and_alternative(env_ws: tuple[dict[str, str], Path]) -> None:
-    env, ws = env_ws
+    _, ws = env_ws
     out = _call(env_ws, json.dumps(payload("Bash", {"command": "git push --force origin main"}, ws)).encode())
     reason = str(out["permissionDecisionReason"])
     assert out["permissionDecision"] == "deny"
@@ -133,7 +160,7 @@ def test_missing_config_file(env_ws: tuple[dict[str, str], Path], tmp_path: Path
 
 
 def test_broken_config_file(env_ws: tuple[dict[str, str], Path]) -> None:
-    env, ws = env_ws
+    _, ws = env_ws
     (ws / ".ringfence").mkdir()
     (ws / ".ringfence" / "config.yaml").write_text("on_error: [allow\n")
     reason = _deny(env_ws, json.dumps(payload("Bash", {"command": "git status"}, ws)).encode())
@@ -141,7 +168,7 @@ def test_broken_config_file(env_ws: tuple[dict[str, str], Path]) -> None:
 
 
 def test_invalid_config_value(env_ws: tuple[dict[str, str], Path]) -> None:
-    env, ws = env_ws
+    _, ws = env_ws
     (ws / ".ringfence").mkdir()
     (ws / ".ringfence" / "config.yaml").write_text("on_error: maybe\n")
     assert "on_error" in _deny(env_ws, json.dumps(payload("Bash", {"command": "ls"}, ws)).encode())
@@ -170,8 +197,9 @@ class _FullDisk:
 def test_full_disk_denies(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path)
     gate = Gate(ledger=_FullDisk())
-    out = json.loads(answer("claude-code", json.dumps(payload("Bash", {"command": "ls"}, ws)).encode(), {},
-                            lambda cwd: gate))
+    out = json.loads(
+        answer("claude-code", json.dumps(payload("Bash", {"command": "ls"}, ws)).encode(), {}, lambda cwd: gate)
+    )
     assert out["hookSpecificOutput"]["permissionDecision"] == "deny"
     assert "disk is full" in out["hookSpecificOutput"]["permissionDecisionReason"]
 
@@ -186,13 +214,20 @@ def test_on_error_allow_is_explicit(tmp_path: Path) -> None:
             raise RuntimeError("bug")
 
     gate = Boom(settings=Settings(on_error="allow"))
-    out = json.loads(answer("claude-code", json.dumps(payload("Bash", {"command": "ls"}, ws)).encode(), {},
-                            lambda cwd: gate))
+    out = json.loads(
+        answer("claude-code", json.dumps(payload("Bash", {"command": "ls"}, ws)).encode(), {}, lambda cwd: gate)
+    )
     assert out["hookSpecificOutput"]["permissionDecision"] == "allow"
     assert "on_error: allow" in out["hookSpecificOutput"]["permissionDecisionReason"]
     gate_deny = Boom()
-    out = json.loads(answer("claude-code", json.dumps(payload("Bash", {"command": "ls"}, ws)).encode(), {},
-                            lambda cwd: gate_deny))
+    out = json.loads(
+        answer(
+            "claude-code",
+            json.dumps(payload("Bash", {"command": "ls"}, ws)).encode(),
+            {},
+            lambda cwd: gate_deny,
+        )
+    )
     assert out["hookSpecificOutput"]["permissionDecision"] == "deny"
 
 
@@ -205,8 +240,11 @@ def test_nothing_but_json_on_stdout(env_ws: tuple[dict[str, str], Path]) -> None
 
 def test_decision_recorded_before_answer_and_redacted(env_ws: tuple[dict[str, str], Path]) -> None:
     env, ws = env_ws
-    cmd = "curl -H 'Authorization: Bearer sk-ant-abcdefghijklmnopqrstuvwxyz' https://api/x && GITHUB_TOKEN=ghp_" + \
-        "a" * 36 + " gh pr list"
+    cmd = (
+        "curl -H 'Authorization: Bearer sk-ant-abcdefghijklmnopqrstuvwxyz' https://api/x && GITHUB_TOKEN=ghp_"
+        + "a" * 36
+        + " gh pr list"
+    )
     hook_answer(run_hook(json.dumps(payload("Bash", {"command": cmd}, ws)).encode(), env, ws))
     db = Path(env["XDG_STATE_HOME"]) / "ringfence" / "ledger.db"
     rows = sqlite3.connect(db).execute("SELECT body FROM decisions").fetchall()
@@ -231,15 +269,25 @@ def test_file_contents_never_stored(env_ws: tuple[dict[str, str], Path]) -> None
 def test_parse_maps_every_tool(tmp_path: Path) -> None:
     ws = str(tmp_path)
     cases = {
-        "Bash": {"command": "ls"}, "Write": {"file_path": "/a", "content": ""},
+        "Bash": {"command": "ls"},
+        "Write": {"file_path": "/a", "content": ""},
         "Edit": {"file_path": "/a", "old_string": "", "new_string": ""},
-        "MultiEdit": {"file_path": "/a", "edits": []}, "Read": {"file_path": "/a"},
-        "NotebookEdit": {"notebook_path": "/a.ipynb", "new_source": ""}, "mcp__srv__do_thing": {"a": 1},
+        "MultiEdit": {"file_path": "/a", "edits": []},
+        "Read": {"file_path": "/a"},
+        "NotebookEdit": {"notebook_path": "/a.ipynb", "new_source": ""},
+        "mcp__srv__do_thing": {"a": 1},
     }
     kinds = {}
     for tool, ti in cases.items():
         action, principal = claude_code.parse(json.dumps(payload(tool, ti, ws)).encode(), env={})
         kinds[tool] = action.kind.value
         assert principal.type.value == "agent" and principal.session == "sess-1"
-    assert kinds == {"Bash": "shell", "Write": "file_write", "Edit": "file_write", "MultiEdit": "file_write",
-                     "Read": "file_read", "NotebookEdit": "file_write", "mcp__srv__do_thing": "mcp_call"}
+    assert kinds == {
+        "Bash": "shell",
+        "Write": "file_write",
+        "Edit": "file_write",
+        "MultiEdit": "file_write",
+        "Read": "file_read",
+        "NotebookEdit": "file_write",
+        "mcp__srv__do_thing": "mcp_call",
+    }

@@ -63,9 +63,7 @@ def check(eff: Effect, **attrs: Any) -> None:
 
 def _policy(*names: str) -> Policy:
     sources = [(resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes() for n in names]
-    return Policy.from_rules(
-        [r for n, s in zip(names, sources, strict=True) for r in parse_pack(s, n)], sources
-    )
+    return Policy.from_rules([r for n, s in zip(names, sources, strict=True) for r in parse_pack(s, n)], sources)
 
 
 POLICY = _policy("cloud", "k8s", "deploy", "credentials")

@@ -60,9 +60,7 @@ def check(eff: Effect, **attrs: Any) -> None:
 
 def _policy(*names: str) -> Policy:
     sources = [(resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes() for n in names]
-    return Policy.from_rules(
-        [r for n, s in zip(names, sources, strict=True) for r in parse_pack(s, n)], sources
-    )
+    return Policy.from_rules([r for n, s in zip(names, sources, strict=True) for r in parse_pack(s, n)], sources)
 
 
 POLICY = _policy("cloud", "k8s", "deploy", "credentials")
@@ -497,9 +495,7 @@ def test_credential_changes_go_to_security() -> None:
     assert approval is not None and approval.approvers == ("security",)
 
 
-@pytest.mark.parametrize(
-    "line", ["gh pr merge 12 --squash", "gh secret list", "vault read x", "gh variable set A"]
-)
+@pytest.mark.parametrize("line", ["gh pr merge 12 --squash", "gh secret list", "vault read x", "gh variable set A"])
 def test_credentials_pack_allows_ordinary_work(line: str) -> None:
     assert decide(line)[0] is Outcome.ALLOW
 

@@ -25,9 +25,7 @@ CWD = "/home/dev/src/app"
 
 
 def ctx(environment: str | None = None, config: AnalysisConfig | None = None) -> Context:
-    return Context(
-        cwd=CWD, home="/home/dev", environment=environment, workspace=CWD, config=config or AnalysisConfig()
-    )
+    return Context(cwd=CWD, home="/home/dev", environment=environment, workspace=CWD, config=config or AnalysisConfig())
 
 
 def run(
@@ -663,9 +661,7 @@ def test_framework_environments() -> None:
         == "development"
     )
     assert one("prisma migrate deploy --url postgres://x@prod-db/app").attrs["environment"] == "production"
-    assert one("python manage.py migrate --settings=config.settings.production").attrs["environment"] == (
-        "production"
-    )
+    assert one("python manage.py migrate --settings=config.settings.production").attrs["environment"] == ("production")
     assert (
         one("python manage.py flush", env={"DJANGO_SETTINGS_MODULE": "app.settings.dev"}).attrs["environment"]
         == "development"
@@ -673,9 +669,7 @@ def test_framework_environments() -> None:
     assert one("alembic -x env=production downgrade -1").attrs["environment"] == "production"
     assert one("php artisan migrate:fresh --env=production").attrs["environment"] == "production"
     assert one("flyway -url=jdbc:postgresql://prod-db:5432/app clean").attrs["environment"] == "production"
-    assert (
-        one("liquibase --url=jdbc:mysql://localhost:3306/app dropAll").attrs["environment"] == "development"
-    )
+    assert one("liquibase --url=jdbc:mysql://localhost:3306/app dropAll").attrs["environment"] == "development"
     assert one("goose postgres 'host=prod-db dbname=app' down-to 0").attrs["environment"] == "production"
     assert (
         one("dbmate drop", env={"DATABASE_URL": "postgres://u@db.staging.internal/app"}).attrs["environment"]
@@ -770,9 +764,7 @@ def test_framework_consoles() -> None:
         ("psql -h prod-db", {}, None, Outcome.REQUIRE_APPROVAL, "db.unseen-sql-production"),
     ],
 )
-def test_pack_gates(
-    line: str, env: dict[str, str], context_env: str | None, outcome: Outcome, rule: str
-) -> None:
+def test_pack_gates(line: str, env: dict[str, str], context_env: str | None, outcome: Outcome, rule: str) -> None:
     verdict = evaluate(DB_POLICY, run(line, env=env, context=ctx(context_env)))
     assert verdict.outcome is outcome
     assert rule in verdict.rule_ids

@@ -30,8 +30,7 @@ def ctx(ws: Path) -> Context:
 
 def policy() -> Policy:
     sources = [
-        (resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes()
-        for n in ("fs", "secrets", "gate")
+        (resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes() for n in ("fs", "secrets", "gate")
     ]
     rules = [r for i, src in enumerate(sources) for r in parse_pack(src, f"pack{i}")]
     return Policy.from_rules(rules, sources)
@@ -144,9 +143,7 @@ def test_ssh_config_and_authorized_keys_are_secret_to_write_only(ctx: Context) -
     assert not files.is_secret_path(ctx.resolve("~/.ssh/known_hosts"), ctx, write=True)
 
 
-@pytest.mark.parametrize(
-    "glob", [".env*", ".e*v", "*.pem", "*.key", "~/.ssh/*", "~/.aws/*", "id_*", "/proc/*/environ"]
-)
+@pytest.mark.parametrize("glob", [".env*", ".e*v", "*.pem", "*.key", "~/.ssh/*", "~/.aws/*", "id_*", "/proc/*/environ"])
 def test_globs_that_target_secrets(glob: str, ctx: Context) -> None:
     assert files.is_secret_path(ctx.resolve(glob), ctx)
 
@@ -253,9 +250,7 @@ def test_ci_config(path: str, ctx: Context) -> None:
     assert files.is_ci_config(ctx.resolve(path), ctx)
 
 
-@pytest.mark.parametrize(
-    "path", [".github/CODEOWNERS", ".github/dependabot.yml", "ci.py", "docs/ci.md", "Makefile"]
-)
+@pytest.mark.parametrize("path", [".github/CODEOWNERS", ".github/dependabot.yml", "ci.py", "docs/ci.md", "Makefile"])
 def test_not_ci_config(path: str, ctx: Context) -> None:
     assert not files.is_ci_config(ctx.resolve(path), ctx)
 
@@ -289,9 +284,7 @@ def test_write_outside_workspace_and_tmp(ctx: Context) -> None:
     assert decide([w, t]) is Outcome.ALLOW
 
 
-@pytest.mark.parametrize(
-    "path", ["/dev/null", "/dev/stderr", "/dev/stdout", "/dev/tty", "/dev/fd/3", "/dev/zero"]
-)
+@pytest.mark.parametrize("path", ["/dev/null", "/dev/stderr", "/dev/stdout", "/dev/tty", "/dev/fd/3", "/dev/zero"])
 def test_harmless_devices_yield_nothing(path: str, ctx: Context) -> None:
     assert files.write_effects(path, ctx, evidence="e") == []
     assert files.read_effects(path, ctx, evidence="e") == []

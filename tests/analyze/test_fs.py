@@ -34,8 +34,7 @@ def ctx(ws: Path) -> Context:
 
 def policy() -> Policy:
     sources = [
-        (resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes()
-        for n in ("fs", "secrets", "gate")
+        (resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes() for n in ("fs", "secrets", "gate")
     ]
     return Policy.from_rules([r for i, s in enumerate(sources) for r in parse_pack(s, f"p{i}")], sources)
 
@@ -97,9 +96,7 @@ def test_rm_flag_spellings(line: str, ctx: Context) -> None:
 
 def test_rm_resolves_targets(ctx: Context, ws: Path) -> None:
     e = one("rm -rf node_modules dist build .pytest_cache", ctx, "fs.delete")
-    assert e.attrs["targets"] == tuple(
-        str(ws / p) for p in ("node_modules", "dist", "build", ".pytest_cache")
-    )
+    assert e.attrs["targets"] == tuple(str(ws / p) for p in ("node_modules", "dist", "build", ".pytest_cache"))
     assert e.attrs["inside_workspace_only"] is True
     assert e.attrs["outside_workspace"] is False
     assert e.attrs["critical"] is False
@@ -443,13 +440,9 @@ def test_tee_system_file(ctx: Context) -> None:
 def test_sed_in_place(ctx: Context, ws: Path) -> None:
     e = one("sed -i 's/a/b/' /etc/ssh/sshd_config", ctx, "fs.write")
     assert e.attrs["system"] is True
-    assert one("sed -i '' -e 's/a/b/' src/app.py", ctx, "fs.write").attrs["targets"] == (
-        str(ws / "src/app.py"),
-    )
+    assert one("sed -i '' -e 's/a/b/' src/app.py", ctx, "fs.write").attrs["targets"] == (str(ws / "src/app.py"),)
     assert one("sed -i.bak 's/a/b/' x.txt", ctx, "fs.write").attrs["targets"] == (str(ws / "x.txt"),)
-    assert one("sed --in-place=.orig -e s/a/b/ y.txt", ctx, "fs.write").attrs["targets"] == (
-        str(ws / "y.txt"),
-    )
+    assert one("sed --in-place=.orig -e s/a/b/ y.txt", ctx, "fs.write").attrs["targets"] == (str(ws / "y.txt"),)
     assert kinds("sed -n '1,5p' /etc/hosts", ctx) == set()
     assert kinds("sed 's/a/b/' input.txt", ctx) == set()
 

@@ -33,8 +33,7 @@ def ctx(ws: Path) -> Context:
 
 def policy() -> Policy:
     sources = [
-        (resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes()
-        for n in ("fs", "secrets", "gate")
+        (resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes() for n in ("fs", "secrets", "gate")
     ]
     return Policy.from_rules([r for i, s in enumerate(sources) for r in parse_pack(s, f"p{i}")], sources)
 
@@ -210,9 +209,7 @@ def test_one_effect_per_variable(ctx: Context) -> None:
     assert len(run("export RINGFENCE_ENV=dev", ctx, env={"RINGFENCE_ENV": "dev"})) == 1
 
 
-@pytest.mark.parametrize(
-    "line", ["export PATH=/usr/bin", "unset FOO", "export NODE_ENV=production", "declare -x X=1"]
-)
+@pytest.mark.parametrize("line", ["export PATH=/usr/bin", "unset FOO", "export NODE_ENV=production", "declare -x X=1"])
 def test_other_variables(line: str, ctx: Context) -> None:
     assert run(line, ctx) == []
 
@@ -319,8 +316,6 @@ def test_end_to_end(line: str, ctx: Context) -> None:
     assert evaluate(policy(), effects).outcome is Outcome.DENY
 
 
-@pytest.mark.parametrize(
-    "line", ["cat .claude/settings.json", "echo 'pkill -f ringfence'", "ringfence check -- ls"]
-)
+@pytest.mark.parametrize("line", ["cat .claude/settings.json", "echo 'pkill -f ringfence'", "ringfence check -- ls"])
 def test_end_to_end_ordinary(line: str, ctx: Context) -> None:
     assert evaluate(policy(), shell(line, ctx)).outcome is Outcome.ALLOW

@@ -256,9 +256,7 @@ def test_force_from_push_refspec_config() -> None:
 
 
 def test_protected_branches_from_config() -> None:
-    ctx = Context(
-        cwd=WS, home="/home/dev", workspace=WS, config=AnalysisConfig(protected_branches=("develop",))
-    )
+    ctx = Context(cwd=WS, home="/home/dev", workspace=WS, config=AnalysisConfig(protected_branches=("develop",)))
     assert one("git push -f origin develop", "git.force_push", ctx=ctx).attrs["protected"] is True
     assert one("git push -f origin main", "git.force_push", ctx=ctx).attrs["protected"] is False
 
@@ -327,10 +325,7 @@ def test_push_dynamic_refspec() -> None:
     e = one(cmd_line, "git.force_push", dynamic=frozenset({4}))
     assert e.attrs["branch_unknown"] is True and e.attrs["protected"] is True
     assert kinds("git push origin $BRANCH", dynamic=frozenset({3})) == {"git.push"}
-    assert (
-        one("git push origin --delete $B", "git.ref_delete", dynamic=frozenset({4})).attrs["protected"]
-        is True
-    )
+    assert one("git push origin --delete $B", "git.ref_delete", dynamic=frozenset({4})).attrs["protected"] is True
 
 
 def test_push_no_verify_is_hook_bypass() -> None:
@@ -384,9 +379,7 @@ def test_hub_tool_name() -> None:
     assert one("hub push -f origin main", "git.force_push").attrs["tool"] == "hub"
 
 
-@pytest.mark.parametrize(
-    "line", ["git --version", "git --help", "git -h", "git --exec-path", "git --html-path"]
-)
+@pytest.mark.parametrize("line", ["git --version", "git --help", "git -h", "git --exec-path", "git --html-path"])
 def test_queries_do_nothing(line: str) -> None:
     assert run(line) == []
 
@@ -1260,9 +1253,7 @@ def test_end_to_end(shell: Any, source: str, kind: str) -> None:
 
 
 def test_end_to_end_unknown_branch_is_protected(shell: Any) -> None:
-    found = [
-        e for e in shell("git push -f origin $(git branch --show-current)", CTX) if e.kind == "git.force_push"
-    ]
+    found = [e for e in shell("git push -f origin $(git branch --show-current)", CTX) if e.kind == "git.force_push"]
     assert found and found[0].attrs["protected"] is True and found[0].attrs["branch_unknown"] is True
 
 

@@ -47,9 +47,7 @@ def check(eff: Effect, **attrs: Any) -> None:
 
 def _policy(*names: str) -> Policy:
     sources = [(resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes() for n in names]
-    return Policy.from_rules(
-        [r for n, s in zip(names, sources, strict=True) for r in parse_pack(s, n)], sources
-    )
+    return Policy.from_rules([r for n, s in zip(names, sources, strict=True) for r in parse_pack(s, n)], sources)
 
 
 POLICY = _policy("cloud", "k8s", "deploy", "credentials")
@@ -126,9 +124,7 @@ def test_configured_context_names() -> None:
 def test_manifest_paths_only_upgrade_to_production() -> None:
     check(one("kubectl apply -k overlays/prod", "infra.apply"), environment="production")
     check(one("kubectl apply -f k8s/dev/app.yaml", "infra.apply"), environment=None)
-    check(
-        one("kubectl --context minikube apply -f k8s/prod/app.yaml", "infra.apply"), environment="development"
-    )
+    check(one("kubectl --context minikube apply -f k8s/prod/app.yaml", "infra.apply"), environment="development")
 
 
 @pytest.mark.parametrize(

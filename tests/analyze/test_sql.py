@@ -760,9 +760,7 @@ def test_arbitrary_text_never_crashes(text: str, dialect: str | None) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    parts=st.lists(_SQL_ALPHABET, max_size=40), dialect=st.sampled_from([None, "postgres", "mysql", "tsql"])
-)
+@given(parts=st.lists(_SQL_ALPHABET, max_size=40), dialect=st.sampled_from([None, "postgres", "mysql", "tsql"]))
 def test_sql_like_text_never_crashes(parts: list[str], dialect: str | None) -> None:
     text = "".join(parts)
     sql_effects(text, dialect=dialect, environment=None, evidence="x")

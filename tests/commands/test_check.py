@@ -14,8 +14,16 @@ from tests.helpers import RINGFENCE, isolated_env, make_workspace
 def rf(tmp_path: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
     env = isolated_env(tmp_path)
     ws = make_workspace(tmp_path)
-    return subprocess.run([RINGFENCE, *args], input=stdin.decode() if stdin else None, capture_output=True,
-                          text=True, env=env, cwd=ws, timeout=60, check=False)
+    return subprocess.run(
+        [RINGFENCE, *args],
+        input=stdin.decode() if stdin else None,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ws,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,8 +67,17 @@ def test_json_output(tmp_path: Path) -> None:
 def test_content_file(tmp_path: Path) -> None:
     sql = tmp_path / "0002_drop.sql"
     sql.write_text("DROP TABLE users;\n")
-    proc = rf(tmp_path, "check", "--json", "--tool", "Write", "--path", "migrations/0002_drop.sql",
-              "--content-file", str(sql))
+    proc = rf(
+        tmp_path,
+        "check",
+        "--json",
+        "--tool",
+        "Write",
+        "--path",
+        "migrations/0002_drop.sql",
+        "--content-file",
+        str(sql),
+    )
     doc = json.loads(proc.stdout)
     assert any(e["kind"] == "db.destructive" for e in doc["effects"])
 

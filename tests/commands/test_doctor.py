@@ -67,14 +67,10 @@ def fake_hook(tmp_path: Path, mode: str, dirname: str = "bin") -> str:
     return f"{shlex.quote(str(script))} hook claude-code"
 
 
-def wire(
-    settings_file: Path, command: str, matcher: str = MATCHER, extra: dict[str, Any] | None = None
-) -> None:
+def wire(settings_file: Path, command: str, matcher: str = MATCHER, extra: dict[str, Any] | None = None) -> None:
     data: dict[str, Any] = dict(extra or {})
     data["hooks"] = {
-        "PreToolUse": [
-            {"matcher": matcher, "hooks": [{"type": "command", "command": command, "timeout": 30}]}
-        ]
+        "PreToolUse": [{"matcher": matcher, "hooks": [{"type": "command", "command": command, "timeout": 30}]}]
     }
     settings_file.parent.mkdir(parents=True, exist_ok=True)
     settings_file.write_text(json.dumps(data, indent=2))
@@ -160,9 +156,7 @@ def test_payloads_are_shaped_like_claude_code(tmp_path: Path, project: Path, hom
     assert all(c["cwd"] == str(project) and c["env"] == str(project) for c in seen)
 
 
-def test_cli_exit_0_and_table(
-    tmp_path: Path, project: Path, home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_exit_0_and_table(tmp_path: Path, project: Path, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wire(project_settings(project), fake_hook(tmp_path, "good"))
     assert cli(["doctor", "--project-dir", str(project)]) == 0
     out = capsys.readouterr().out

@@ -269,6 +269,15 @@ def _no_slash_name(text: str) -> bool:
     return head is not None and "/" not in head.name
 
 
+_PLAIN_WORDS = re.compile(r"[A-Za-z0-9_./+:@%,=-]+(?: [A-Za-z0-9_./+:@%,=-]+)*")
+
+
+def _plain_words(text: str) -> bool:
+    """Only plain words: a variable holding the text splits back into the same argv
+    (no quotes, globs or ``~``, which are not processed again after expansion)."""
+    return _PLAIN_WORDS.fullmatch(text) is not None and lead(text) is not None
+
+
 def _var_indirect(text: str) -> str:
     head = lead(text)
     assert head is not None
@@ -346,12 +355,8 @@ SPELLINGS: tuple[Spelling, ...] = (
     Spelling("\\name", "name", _rename(lambda n: "\\" + n)),
     Spelling("na''me", "name", _rename(_split_quotes)),
     Spelling("$'\\x..'", "name", _rename(_ansi_c)),
-    Spelling(
-        "/usr/bin/name", "name", _rename(lambda n: f"/usr/bin/{n}"), needs_program=True, when=_no_slash_name
-    ),
-    Spelling(
-        "$(which name)", "name", _rename(lambda n: f"$(which {n})"), needs_program=True, when=_no_slash_name
-    ),
+    Spelling("/usr/bin/name", "name", _rename(lambda n: f"/usr/bin/{n}"), needs_program=True, when=_no_slash_name),
+    Spelling("$(which name)", "name", _rename(lambda n: f"$(which {n})"), needs_program=True, when=_no_slash_name),
     Spelling(
         "`which name`",
         "name",
@@ -361,6 +366,7 @@ SPELLINGS: tuple[Spelling, ...] = (
     ),
     Spelling("X=name; $X", "name", _var_indirect),
     Spelling('cmd=name; "${cmd}"', "name", _var_braced),
+    Spelling("c='whole command'; $c", "text", lambda t: f"c={shlex.quote(t)}; $c", when=_plain_words),
     Spelling("line continuation", "name", _line_continuation, when=_has_args),
     Spelling("${IFS}", "name", _ifs, when=_has_args),
     # -- the whole text, run by a shell -------------------------------------------------
@@ -390,9 +396,7 @@ SPELLINGS: tuple[Spelling, ...] = (
     Spelling("env -i bash -c", "text", lambda t: f"env -i bash -c {shlex.quote(t)}"),
     Spelling("nohup bash -c", "text", lambda t: f"nohup bash -c {shlex.quote(t)} >/dev/null 2>&1"),
     # -- the whole text, run by an interpreter -------------------------------------------
-    Spelling(
-        "python3 os.system", "text", lambda t: "python3 -c " + shlex.quote(f"import os; os.system({t!r})")
-    ),
+    Spelling("python3 os.system", "text", lambda t: "python3 -c " + shlex.quote(f"import os; os.system({t!r})")),
     Spelling(
         "python subprocess shell=True",
         "text",

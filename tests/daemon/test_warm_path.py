@@ -45,8 +45,12 @@ def daemon_env(tmp_path: Path):  # type: ignore[no-untyped-def]
     yield env, ws
     sock = _socket(env)
     if sock is not None:
-        subprocess.run([sys.executable, "-m", "ringfence.cli", "daemon", "stop"], env=env, capture_output=True,
-                       check=False)
+        subprocess.run(
+            [sys.executable, "-m", "ringfence.cli", "daemon", "stop"],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
         rf = Path(sys.executable).parent / "ringfence"
         subprocess.run([str(rf), "daemon", "stop"], env=env, capture_output=True, check=False)
 
@@ -54,13 +58,19 @@ def daemon_env(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_started_on_demand_and_answers_the_same(daemon_env) -> None:  # type: ignore[no-untyped-def]
     env, ws = daemon_env
     cases = ["git status", "rm -rf /", "git reset --hard", "cat .env"]
-    cold = [hook_answer(run_hook(json.dumps(payload("Bash", {"command": c}, ws)).encode(),
-                                 dict(env, RINGFENCE_DAEMON="0"), ws))["permissionDecision"] for c in cases]
+    cold = [
+        hook_answer(
+            run_hook(json.dumps(payload("Bash", {"command": c}, ws)).encode(), dict(env, RINGFENCE_DAEMON="0"), ws)
+        )["permissionDecision"]
+        for c in cases
+    ]
     first = hook_answer(run_hook(json.dumps(payload("Bash", {"command": "ls"}, ws)).encode(), env, ws))
     assert first["permissionDecision"] == "allow"
     _wait_for_daemon(env)
-    warm = [hook_answer(run_hook(json.dumps(payload("Bash", {"command": c}, ws)).encode(), env, ws))[
-        "permissionDecision"] for c in cases]
+    warm = [
+        hook_answer(run_hook(json.dumps(payload("Bash", {"command": c}, ws)).encode(), env, ws))["permissionDecision"]
+        for c in cases
+    ]
     assert warm == cold == ["allow", "deny", "ask", "deny"]
 
 
@@ -124,7 +134,7 @@ def test_a_broken_daemon_falls_back_in_process(tmp_path: Path) -> None:
 
 
 def test_request_framing() -> None:
-    runtime, cwd, env, body = parse_request(b"RF1\nclaude-code\n/w\nHOME=/h\nX=a=b\n\n{\"a\":1}")
+    runtime, cwd, env, body = parse_request(b'RF1\nclaude-code\n/w\nHOME=/h\nX=a=b\n\n{"a":1}')
     assert (runtime, cwd, env, body) == ("claude-code", "/w", {"HOME": "/h", "X": "a=b"}, b'{"a":1}')
     with pytest.raises(ValueError):
         parse_request(b"HTTP/1.1 GET /\n\n")

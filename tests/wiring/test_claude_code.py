@@ -45,9 +45,7 @@ RICH_SETTINGS: dict[str, Any] = {
             {"matcher": "Bash", "hooks": [{"type": "command", "command": "~/bin/audit-bash.sh"}]},
             {"matcher": "Write", "hooks": [{"type": "command", "command": "lint-guard", "timeout": 5}]},
         ],
-        "PostToolUse": [
-            {"matcher": "Edit|Write", "hooks": [{"type": "command", "command": "prettier --write"}]}
-        ],
+        "PostToolUse": [{"matcher": "Edit|Write", "hooks": [{"type": "command", "command": "prettier --write"}]}],
         "Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}],
     },
     "model": "claude-sonnet",
@@ -294,9 +292,7 @@ def test_install_preserves_four_space_indent(tmp_path: Path) -> None:
         ('{"hooks": {"PreToolUse": [{"hooks": {}}]}}', "hooks.PreToolUse[0].hooks is a JSON object", 1, 37),
     ],
 )
-def test_wrong_shapes_are_refused_precisely(
-    tmp_path: Path, text: str, pointer: str, line: int, column: int
-) -> None:
+def test_wrong_shapes_are_refused_precisely(tmp_path: Path, text: str, pointer: str, line: int, column: int) -> None:
     path = settings(tmp_path)
     path.parent.mkdir()
     path.write_text(text)
@@ -392,9 +388,7 @@ def test_find_hooks_reports_matcher_and_timeout(tmp_path: Path) -> None:
 # --- hook_command -------------------------------------------------------------------------
 
 
-def test_hook_command_prefers_script_next_to_interpreter(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_hook_command_prefers_script_next_to_interpreter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bindir = tmp_path / "venv dir" / "bin"
     bindir.mkdir(parents=True)
     (bindir / "ringfence").write_text("#!/bin/sh\n")
@@ -436,9 +430,7 @@ def test_cli_dry_run_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "dry run" in out
 
 
-def test_cli_dry_run_on_existing_file_writes_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_dry_run_on_existing_file_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = settings(tmp_path)
     text = write(path, RICH_SETTINGS)
     assert cli(["init", "--agent", "claude-code", "--project-dir", str(tmp_path), "--dry-run"]) == 0
@@ -483,9 +475,7 @@ def test_cli_user_scope(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert load(user_file) == {}
 
 
-def test_cli_invalid_json_exits_3_and_changes_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_invalid_json_exits_3_and_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = settings(tmp_path)
     path.parent.mkdir()
     path.write_text('{\n  "model": "x",\n}\n')

@@ -68,9 +68,7 @@ def test_nan_is_refused() -> None:
         parse_object('{"a": NaN}', P)
 
 
-@pytest.mark.parametrize(
-    ("text", "kind"), [("[]", "array"), ('"x"', "string"), ("3", "number"), ("null", "null")]
-)
+@pytest.mark.parametrize(("text", "kind"), [("[]", "array"), ('"x"', "string"), ("3", "number"), ("null", "null")])
 def test_non_object_root_is_refused(text: str, kind: str) -> None:
     with pytest.raises(SettingsFileError, match=f"top level is a JSON {kind}") as info:
         parse_object(text, P)

@@ -34,9 +34,25 @@ UNATTENDED_MODES = frozenset({"bypassPermissions", "dontAsk"})
 
 # Tools that only touch Claude Code's own state or the web: nothing for the gate to judge.
 INERT_TOOLS = frozenset(
-    {"Task", "Agent", "TodoWrite", "TodoRead", "WebSearch", "ExitPlanMode", "BashOutput", "KillShell",
-     "KillBash", "SlashCommand", "Skill", "AskUserQuestion", "ListMcpResourcesTool", "ReadMcpResourceTool",
-     "EnterPlanMode", "TaskOutput", "TaskStop"}
+    {
+        "Task",
+        "Agent",
+        "TodoWrite",
+        "TodoRead",
+        "WebSearch",
+        "ExitPlanMode",
+        "BashOutput",
+        "KillShell",
+        "KillBash",
+        "SlashCommand",
+        "Skill",
+        "AskUserQuestion",
+        "ListMcpResourcesTool",
+        "ReadMcpResourceTool",
+        "EnterPlanMode",
+        "TaskOutput",
+        "TaskStop",
+    }
 )
 
 
@@ -104,13 +120,23 @@ def action_for(tool: str, ti: Mapping[str, Any], cwd: str, *, env: Mapping[str, 
             content = "\n".join(str(e.get("new_string", "")) for e in edits if isinstance(e, dict))
         if not isinstance(content, str):
             raise PayloadError(f"{tool} content must be a string")
-        return Action(ActionKind.FILE_WRITE, {"path": path, "content": content}, cwd=cwd, tool=tool,
-                      environment=environment)
+        return Action(
+            ActionKind.FILE_WRITE,
+            {"path": path, "content": content},
+            cwd=cwd,
+            tool=tool,
+            environment=environment,
+        )
     if tool == "NotebookEdit":
         path = _required_path(ti, "notebook_path", tool)
         source = ti.get("new_source", "")
-        return Action(ActionKind.FILE_WRITE, {"path": path, "content": source if isinstance(source, str) else ""},
-                      cwd=cwd, tool=tool, environment=environment)
+        return Action(
+            ActionKind.FILE_WRITE,
+            {"path": path, "content": source if isinstance(source, str) else ""},
+            cwd=cwd,
+            tool=tool,
+            environment=environment,
+        )
     if tool == "Read":
         path = _required_path(ti, "file_path", tool)
         return Action(ActionKind.FILE_READ, {"path": path}, cwd=cwd, tool=tool, environment=environment)
@@ -118,14 +144,24 @@ def action_for(tool: str, ti: Mapping[str, Any], cwd: str, *, env: Mapping[str, 
         path = ti.get("path") or cwd
         if not isinstance(path, str):
             raise PayloadError(f"{tool} tool_input.path must be a string")
-        return Action(ActionKind.FILE_READ, {"path": path, "listing": tool != "Grep"}, cwd=cwd, tool=tool,
-                      environment=environment)
+        return Action(
+            ActionKind.FILE_READ,
+            {"path": path, "listing": tool != "Grep"},
+            cwd=cwd,
+            tool=tool,
+            environment=environment,
+        )
     if tool.startswith("mcp__"):
         parts = tool.split("__", 2)
         if len(parts) != 3 or not parts[1] or not parts[2]:
             raise PayloadError(f"MCP tool name {tool!r} is not mcp__<server>__<tool>")
-        return Action(ActionKind.MCP_CALL, {"server": parts[1], "tool": parts[2], "arguments": dict(ti)}, cwd=cwd,
-                      tool=tool, environment=environment)
+        return Action(
+            ActionKind.MCP_CALL,
+            {"server": parts[1], "tool": parts[2], "arguments": dict(ti)},
+            cwd=cwd,
+            tool=tool,
+            environment=environment,
+        )
     if tool in INERT_TOOLS or tool == "WebFetch":
         return Action(ActionKind.OTHER, {"tool": tool}, cwd=cwd, tool=tool, environment=environment)
     raise PayloadError(f"unknown tool {tool!r}: ringfence does not know what it does, so it is not allowed")
@@ -163,8 +199,13 @@ def render(decision: Decision, *, runtime_prompt: bool = True) -> str:
     else:
         answer, reason = "deny", f"ringfence denied this: {decision.reason}"
     return json.dumps(
-        {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": answer,
-                                "permissionDecisionReason": reason}},
+        {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": answer,
+                "permissionDecisionReason": reason,
+            }
+        },
         ensure_ascii=False,
     )
 

@@ -113,9 +113,7 @@ def parse(args: Sequence[str], takes_value: frozenset[str] = _NO_VALUES, *, clus
     return Args(tuple(pos), tuple(idx), opts, rest)
 
 
-def _short_cluster(
-    args: Sequence[str], i: int, takes_value: frozenset[str], opts: dict[str, list[str | None]]
-) -> int:
+def _short_cluster(args: Sequence[str], i: int, takes_value: frozenset[str], opts: dict[str, list[str | None]]) -> int:
     word = args[i]
     if len(word) > 2 and word[2] == "=":
         opts.setdefault(word[:2], []).append(word[3:])
@@ -240,9 +238,7 @@ _AWS_TARGET_SUFFIXES = word_tuple(
     -name -names -id -ids -identifier -arn -arns -url
     """
 )
-_AWS_TARGET_NAMES = frozenset(
-    {"--bucket", "--cluster", "--service", "--key", "--queue-url", "--function-name"}
-)
+_AWS_TARGET_NAMES = frozenset({"--bucket", "--cluster", "--service", "--key", "--queue-url", "--function-name"})
 
 
 def aws_split(args: Sequence[str]) -> tuple[str | None, str | None, dict[str, list[str]], list[str]]:
@@ -282,16 +278,12 @@ def aws_split(args: Sequence[str]) -> tuple[str | None, str | None, dict[str, li
 def aws_targets(opts: dict[str, list[str]]) -> tuple[str, ...]:
     out: list[str] = []
     for name, vals in opts.items():
-        if name in _AWS_TARGET_NAMES or (
-            name.endswith(_AWS_TARGET_SUFFIXES) and name not in _AWS_GLOBAL_VALUE
-        ):
+        if name in _AWS_TARGET_NAMES or (name.endswith(_AWS_TARGET_SUFFIXES) and name not in _AWS_GLOBAL_VALUE):
             out.extend(vals)
     return tuple(out)
 
 
-def aws_environment(
-    cmd: Command, ctx: Context, opts: dict[str, list[str]], names: Sequence[str]
-) -> str | None:
+def aws_environment(cmd: Command, ctx: Context, opts: dict[str, list[str]], names: Sequence[str]) -> str | None:
     """The environment of an aws call: the profile first, then resource names."""
     profile = opts.get("--profile", [])
     cands: list[tuple[str, str | None]] = [("aws_profile", v) for v in profile]
@@ -463,9 +455,7 @@ def kube_credential_type(resource: str) -> bool:
 
 def kube_environment(cmd: Command, ctx: Context, parsed: Args) -> str | None:
     """The context (flag, kubeconfig name) first, then the namespace."""
-    cands: list[tuple[str, str | None]] = [
-        ("kube_context", v) for v in parsed.values("--context", "--cluster")
-    ]
+    cands: list[tuple[str, str | None]] = [("kube_context", v) for v in parsed.values("--context", "--cluster")]
     cands += [("kube_context", stem(v)) for v in parsed.values("--kubeconfig")]
     kubeconfig = cmd.env.get("KUBECONFIG")
     if kubeconfig:

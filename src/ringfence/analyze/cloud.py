@@ -119,9 +119,7 @@ def _terraform(cmd: Command, ctx: Context) -> Iterator[Effect]:
             **common,
         )
         if destroy:
-            yield effect(
-                "infra.destroy", cmd, operation="apply -destroy", auto_approve=auto, targets=targets, **common
-            )
+            yield effect("infra.destroy", cmd, operation="apply -destroy", auto_approve=auto, targets=targets, **common)
     elif verb == "destroy":
         yield effect("infra.destroy", cmd, operation="destroy", auto_approve=auto, targets=targets, **common)
     elif verb == "state" and after and after[0] in _TF_STATE_WRITES:
@@ -266,9 +264,7 @@ def _sam(cmd: Command, ctx: Context) -> Iterator[Effect]:
         "targets": stacks,
     }
     if verb in ("deploy", "sync") and not p.flag("--no-execute-changeset"):
-        yield effect(
-            "infra.apply", cmd, operation=verb, auto_approve=p.flag("--no-confirm-changeset"), **common
-        )
+        yield effect("infra.apply", cmd, operation=verb, auto_approve=p.flag("--no-confirm-changeset"), **common)
     elif verb == "delete":
         yield effect("infra.destroy", cmd, operation="delete", auto_approve=p.flag("--no-prompts"), **common)
 
@@ -369,9 +365,7 @@ def _aws_data_op(op: str) -> bool:
     return op in _AWS_ORDINARY or op.endswith(_AWS_DATA_SUFFIXES)
 
 
-def _aws_s3(
-    cmd: Command, ctx: Context, op: str, opts: dict[str, list[str]], paths: list[str]
-) -> Iterator[Effect]:
+def _aws_s3(cmd: Command, ctx: Context, op: str, opts: dict[str, list[str]], paths: list[str]) -> Iterator[Effect]:
     remote = tuple(p for p in paths if p.startswith("s3://"))
     base: dict[str, AttrValue] = {"tool": "aws", "service": "s3", "operation": op}
     if op == "rm" and remote:
@@ -499,9 +493,7 @@ def _gcloud_storage(
         )
 
 
-def _sync_dest(
-    cmd: Command, ctx: Context, tool: str, dest: str, scheme: str, env: str | None
-) -> Iterator[Effect]:
+def _sync_dest(cmd: Command, ctx: Context, tool: str, dest: str, scheme: str, env: str | None) -> Iterator[Effect]:
     if dest.startswith(scheme):
         yield effect(
             "infra.destroy",
@@ -611,9 +603,7 @@ def _generic_cloud(cmd: Command, ctx: Context) -> Iterator[Effect]:
 
 
 def _s3cmd(cmd: Command, ctx: Context) -> Iterator[Effect]:
-    p = _cli.parse(
-        cmd.args, frozenset({"-c", "--config", "--exclude", "--include", "--rexclude", "--rinclude"})
-    )
+    p = _cli.parse(cmd.args, frozenset({"-c", "--config", "--exclude", "--include", "--rexclude", "--rinclude"}))
     verb = p.pos(0)
     remote = tuple(x for x in p.positionals[1:] if x.startswith("s3://"))
     if not remote or p.has("-n", "--dry-run"):
@@ -730,11 +720,7 @@ _RCLONE_DELETES = frozenset({"sync", "purge", "delete", "deletefile"})
 def _rclone(cmd: Command, ctx: Context) -> Iterator[Effect]:
     p = _cli.parse(cmd.args, _RCLONE_VALUE)
     verb = p.pos(0)
-    if (
-        verb not in _RCLONE_DELETES
-        or p.has("-n", "--dry-run", "-i", "--interactive")
-        or len(p.positionals) < 2
-    ):
+    if verb not in _RCLONE_DELETES or p.has("-n", "--dry-run", "-i", "--interactive") or len(p.positionals) < 2:
         return
     dest = p.positionals[-1]
     recursive = verb != "deletefile"

@@ -39,9 +39,27 @@ DEFAULT_ENVIRONMENT_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 CRITICAL_DIRS: tuple[str, ...] = (
-    "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc",
-    "/root", "/sbin", "/srv", "/sys", "/usr", "/var", "/Users", "/System", "/Library",
-    "/Applications", "/private",
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib64",
+    "/opt",
+    "/proc",
+    "/root",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/usr",
+    "/var",
+    "/Users",
+    "/System",
+    "/Library",
+    "/Applications",
+    "/private",
 )
 
 

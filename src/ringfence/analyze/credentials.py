@@ -49,9 +49,7 @@ COMMANDS: frozenset[str] | None = _cli.words(
 
 # -- aws --------------------------------------------------------------------------------------
 
-_READ_PREFIXES = _cli.word_tuple(
-    "get- list- describe- batch-get- simulate- generate- validate- tag- untag- lookup-"
-)
+_READ_PREFIXES = _cli.word_tuple("get- list- describe- batch-get- simulate- generate- validate- tag- untag- lookup-")
 _KMS_OPS = _cli.words(
     """
     schedule-key-deletion disable-key create-grant revoke-grant retire-grant put-key-policy
@@ -213,9 +211,7 @@ def _az(cmd: Command, ctx: Context) -> Iterator[Effect]:
     op = az_credential_op(path)
     if op is None:
         return
-    names = tuple(
-        v for k in ("--name", "-n", "--assignee", "--id", "--vault-name") for v in opts.get(k, []) if v
-    )
+    names = tuple(v for k in ("--name", "-n", "--assignee", "--id", "--vault-name") for v in opts.get(k, []) if v)
     yield effect(
         "credential.change",
         cmd,
@@ -322,9 +318,7 @@ def _gh(cmd: Command, ctx: Context) -> Iterator[Effect]:
     elif group == "pr" and verb == "merge":
         admin, auto = p.flag("--admin"), p.flag("--auto")
         if admin or auto:
-            yield effect(
-                "merge.bypass_review", cmd, **base, pr=p.pos(2), admin=admin, auto=auto, environment=env
-            )
+            yield effect("merge.bypass_review", cmd, **base, pr=p.pos(2), admin=admin, auto=auto, environment=env)
     elif group == "api" and verb is not None:
         yield from _gh_api(cmd, ctx, p, verb)
 
@@ -417,9 +411,7 @@ def _vault(cmd: Command, ctx: Context) -> Iterator[Effect]:
             ("vault_addr", cmd.env.get("VAULT_NAMESPACE")),
         ],
     )
-    yield effect(
-        "credential.change", cmd, tool="vault", operation=operation, targets=targets, environment=env
-    )
+    yield effect("credential.change", cmd, tool="vault", operation=operation, targets=targets, environment=env)
 
 
 # -- kubectl / oc --------------------------------------------------------------------------------
@@ -482,9 +474,7 @@ def _oc(verb: str, rest: tuple[str, ...]) -> tuple[str, str | None, tuple[str, .
 
 # -- platform secret stores and registries -------------------------------------------------------
 
-_PLATFORM_VALUE = _cli.words(
-    "-a --app -r --remote -e --environment -s --service --project -c --config --scope --set"
-)
+_PLATFORM_VALUE = _cli.words("-a --app -r --remote -e --environment -s --service --project -c --config --scope --set")
 
 
 def _platform(cmd: Command, ctx: Context) -> Iterator[Effect]:
@@ -530,11 +520,7 @@ def _platform_op(name: str, p: _cli.Args) -> tuple[str, tuple[str, ...]] | None:
         and (p.has("--set", "--set-from-stdin") or sub in ("set", "delete"))
     ):
         return "variables set", tuple(v.split("=", 1)[0] for v in p.values("--set"))
-    if (
-        name in ("doppler", "infisical")
-        and verb == "secrets"
-        and sub in ("set", "delete", "upload", "rename")
-    ):
+    if name in ("doppler", "infisical") and verb == "secrets" and sub in ("set", "delete", "upload", "rename"):
         return f"secrets {sub}", tuple(words[2:])
     if (
         name == "op"

@@ -192,9 +192,7 @@ _PROD_TOKENS = _names("prod production prd live")
 _STAGING_TOKENS = _names("staging stage stg preprod uat")
 _DEV_TOKENS = _names("dev development test testing local sandbox")
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
-_CONNINFO_HOST = re.compile(
-    r"(?:^|[\s;])(?:host|hostaddr|server|data\s+source|addr|address)\s*=\s*'?([^\s;']+)", re.I
-)
+_CONNINFO_HOST = re.compile(r"(?:^|[\s;])(?:host|hostaddr|server|data\s+source|addr|address)\s*=\s*'?([^\s;']+)", re.I)
 _CONNINFO_DB = re.compile(r"(?:^|[\s;])(?:dbname|database|initial\s+catalog)\s*=\s*'?([^\s;']+)", re.I)
 
 
@@ -423,9 +421,7 @@ def _run_sources(
                 more: dict[str, AttrValue] = {"too_large": True} if too_large else {}
                 yield _unknown(cmd, env, tool, extra, "file", file=src.value, **more)
             else:
-                yield from _sql(
-                    cmd, text, dialect=dialect, env=env, tool=tool, extra={**extra, "file": src.value}
-                )
+                yield from _sql(cmd, text, dialect=dialect, env=env, tool=tool, extra={**extra, "file": src.value})
         elif src.kind == "file":
             yield from _stdin(ctx, cmd, dialect=dialect, env=env, tool=tool, extra=extra)
         else:
@@ -456,9 +452,7 @@ def _stdin(
     if inputs:
         text, too_large = _read(ctx, cmd, inputs[-1])
         if text is not None:
-            yield from _sql(
-                cmd, text, dialect=dialect, env=env, tool=tool, extra={**extra, "file": inputs[-1]}
-            )
+            yield from _sql(cmd, text, dialect=dialect, env=env, tool=tool, extra={**extra, "file": inputs[-1]})
         else:
             more: dict[str, AttrValue] = {"too_large": True} if too_large else {}
             yield _unknown(cmd, env, tool, extra, "file", file=inputs[-1], **more)
@@ -541,9 +535,7 @@ def _psql(cmd: Command, ctx: Context) -> Iterator[Effect]:
     env = _environment(ctx, cmd, t)
     extra = _extra(cmd, t)
     if a.has("l", "list"):
-        yield effect(
-            "db.query", cmd, **extra, statement="LIST DATABASES", write=False, environment=env, tool="psql"
-        )
+        yield effect("db.query", cmd, **extra, statement="LIST DATABASES", write=False, environment=env, tool="psql")
         return
     sources = [
         _Source("sql" if n in ("c", "command") else "file", v, i)
@@ -575,17 +567,13 @@ def _mysql(cmd: Command, ctx: Context) -> Iterator[Effect]:
     for d in [*a.values("D", "database"), *a.words()[:1]]:
         t.add_db(d)
     env = _environment(ctx, cmd, t)
-    sources = [
-        _Source("sql", v, i) for n, v, i in a.opts if n in ("e", "execute", "init-command") and v is not None
-    ]
+    sources = [_Source("sql", v, i) for n, v, i in a.opts if n in ("e", "execute", "init-command") and v is not None]
     yield from _run_sources(ctx, cmd, sources, dialect="mysql", env=env, tool=cmd.name, extra=_extra(cmd, t))
 
 
 _SQLITE = _Spec(
     single=True,
-    long=_names(
-        "cmd init separator nullvalue newline mmap lookaside pagecache heap maxsize vfs escape c s f"
-    ),
+    long=_names("cmd init separator nullvalue newline mmap lookaside pagecache heap maxsize vfs escape c s f"),
 )
 
 
@@ -653,9 +641,7 @@ def _clickhouse(cmd: Command, ctx: Context) -> Iterator[Effect]:
     sources = [_Source("sql", v, i) for n, v, i in a.opts if n in ("q", "query") and v is not None]
     sources += [_Source("file", v, i) for n, v, i in a.opts if n == "queries-file" and v is not None]
     sources += [_Source("sql", w, i) for w, i in a.pos if looks_like_sql(w)]
-    yield from _run_sources(
-        ctx, cmd, sources, dialect="clickhouse", env=env, tool="clickhouse", extra=_extra(cmd, t)
-    )
+    yield from _run_sources(ctx, cmd, sources, dialect="clickhouse", env=env, tool="clickhouse", extra=_extra(cmd, t))
 
 
 _SQLCMD = _Spec(single=True, short="SdUPQqiolHtvswhafcmVyYzZKMAx", long=frozenset())
@@ -706,9 +692,7 @@ def _cockroach(cmd: Command, ctx: Context) -> Iterator[Effect]:
         for n, v, i in a.opts
         if n in ("e", "execute", "f", "file") and v is not None
     ]
-    yield from _run_sources(
-        ctx, cmd, sources, dialect="postgres", env=env, tool="cockroach", extra=_extra(cmd, t)
-    )
+    yield from _run_sources(ctx, cmd, sources, dialect="postgres", env=env, tool="cockroach", extra=_extra(cmd, t))
 
 
 _SNOWSQL = _Spec(
@@ -742,9 +726,7 @@ def _snowflake(cmd: Command, ctx: Context) -> Iterator[Effect]:
         for n, v, i in a.opts
         if n in ("q", "query", "f", "filename") and v is not None
     ]
-    yield from _run_sources(
-        ctx, cmd, sources, dialect="snowflake", env=env, tool=cmd.name, extra=_extra(cmd, t)
-    )
+    yield from _run_sources(ctx, cmd, sources, dialect="snowflake", env=env, tool=cmd.name, extra=_extra(cmd, t))
 
 
 _BQ_VALUE_FLAGS = _names(
@@ -774,11 +756,7 @@ def _bq(cmd: Command, ctx: Context) -> Iterator[Effect]:
             project = project or w.split(":", 1)[0]
     if project:
         t.hosts.append(project)
-    env = (
-        _environment(ctx, cmd, t)
-        if not project
-        else (_match(ctx, "gcloud_project", project) or ctx.environment)
-    )
+    env = _environment(ctx, cmd, t) if not project else (_match(ctx, "gcloud_project", project) or ctx.environment)
     extra = _extra(cmd, t)
     if a.has("dry_run"):
         return
@@ -812,9 +790,7 @@ def _bq(cmd: Command, ctx: Context) -> Iterator[Effect]:
             yield from _stdin(ctx, cmd, dialect="bigquery", env=env, tool="bq", extra=extra)
     elif sub == "rm" and rest:
         name = rest[0][0]
-        dataset = a.has("d", "dataset") or (
-            not a.has("t", "table", "m", "model") and "." not in name.split(":")[-1]
-        )
+        dataset = a.has("d", "dataset") or (not a.has("t", "table", "m", "model") and "." not in name.split(":")[-1])
         kind = "dataset" if dataset else ("model" if a.has("m", "model") else "table")
         yield effect(
             "db.destructive",
@@ -935,17 +911,13 @@ _MONGO = _Spec(
         "dir numParallelCollections writeConcern collection d c h config readPreference"
     ),
 )
-_MONGO_DROP_DB = LazyRegex(
-    r"\bdropDatabase\s*\(|\b(?:runCommand|adminCommand)\s*\(\s*\{\s*['\"]?dropDatabase\b"
-)
+_MONGO_DROP_DB = LazyRegex(r"\bdropDatabase\s*\(|\b(?:runCommand|adminCommand)\s*\(\s*\{\s*['\"]?dropDatabase\b")
 _MONGO_DROP = LazyRegex(
     r"""(?:\bdb\s*\.\s*(\w+)|getCollection\s*\(\s*['"]([^'"]+)['"]\s*\)|\bdb\s*\[\s*['"]([^'"]+)['"]\s*\])"""
     r"""\s*\.\s*drop\s*\(|\b(?:runCommand|adminCommand)\s*\(\s*\{\s*['"]?drop['"]?\s*:\s*['"]([^'"]*)"""
 )
 _MONGO_GENERIC_DROP = LazyRegex(r"\.\s*drop\s*\(\s*\)")
-_MONGO_COLL = (
-    r"""(?:\bdb\s*\.\s*(\w+)|getCollection\s*\(\s*['"]([^'"]+)['"]\s*\)|\bdb\s*\[\s*['"]([^'"]+)['"]\s*\])?"""
-)
+_MONGO_COLL = r"""(?:\bdb\s*\.\s*(\w+)|getCollection\s*\(\s*['"]([^'"]+)['"]\s*\)|\bdb\s*\[\s*['"]([^'"]+)['"]\s*\])?"""
 _MONGO_DELETE_ALL = LazyRegex(_MONGO_COLL + r"\s*\.\s*(deleteMany|remove)\s*\(\s*(?:\{\s*\}\s*)?[,)]")
 _MONGO_UPDATE_ALL = LazyRegex(_MONGO_COLL + r"\s*\.\s*(updateMany|update)\s*\(\s*\{\s*\}\s*,")
 _MONGO_PRIVILEGE = LazyRegex(
@@ -953,9 +925,7 @@ _MONGO_PRIVILEGE = LazyRegex(
     r"changeUserPassword|createRole|dropRole|dropAllRoles|grantPrivilegesToRole|revokePrivilegesFromRole|"
     r"updateRole)\s*\("
 )
-_MONGO_WRITE = LazyRegex(
-    r"\.\s*(?:insert\w*|update\w*|delete\w*|replace\w*|remove|bulkWrite|createIndex\w*)\s*\("
-)
+_MONGO_WRITE = LazyRegex(r"\.\s*(?:insert\w*|update\w*|delete\w*|replace\w*|remove|bulkWrite|createIndex\w*)\s*\(")
 
 
 def _mongo_effects(cmd: Command, js: str, env: str | None, extra: dict[str, AttrValue]) -> list[Effect]:
@@ -1105,9 +1075,7 @@ def _mongorestore(cmd: Command, ctx: Context) -> Iterator[Effect]:
             tool=cmd.name,
         )
     else:
-        yield effect(
-            "db.query", cmd, **extra, statement="RESTORE", write=True, environment=env, tool=cmd.name
-        )
+        yield effect("db.query", cmd, **extra, statement="RESTORE", write=True, environment=env, tool=cmd.name)
 
 
 # -- postgres and mysql admin tools ----------------------------------------------------------
@@ -1153,9 +1121,7 @@ def _pg_restore(cmd: Command, ctx: Context) -> Iterator[Effect]:
             tool="pg_restore",
         )
     else:
-        yield effect(
-            "db.query", cmd, **extra, statement="RESTORE", write=True, environment=env, tool="pg_restore"
-        )
+        yield effect("db.query", cmd, **extra, statement="RESTORE", write=True, environment=env, tool="pg_restore")
 
 
 def _dropdb(cmd: Command, ctx: Context) -> Iterator[Effect]:
@@ -1255,10 +1221,8 @@ def _prisma(cmd: Command, ctx: Context) -> Iterator[Effect]:
     for u in a.values("url"):
         t.add_url(u)
     group, sub = words[0], words[1]
-    if (group, sub) == ("migrate", "dev"):
-        env = _environment(ctx, cmd, t, "development")
-    else:
-        env = _environment(ctx, cmd, t)
+    default_env = "development" if (group, sub) == ("migrate", "dev") else None
+    env = _environment(ctx, cmd, t, default_env) if default_env else _environment(ctx, cmd, t)
     if (group, sub) == ("migrate", "reset"):
         yield _destroy(cmd, "prisma", "migrate reset", env, t)
     elif (group, sub) == ("db", "push"):
@@ -1370,9 +1334,7 @@ def _code_effects(
         text = next((g for g in m.groups() if g is not None), "")
         if text:
             out.extend(
-                e
-                for e in _sql(cmd, text, dialect=None, env=env, tool=cmd.name, extra=extra)
-                if e.kind != "db.query"
+                e for e in _sql(cmd, text, dialect=None, env=env, tool=cmd.name, extra=extra) if e.kind != "db.query"
             )
     return out
 
@@ -1421,9 +1383,7 @@ def _rails_sub(cmd: Command, tasks: list[str], env: str | None, t: _Target) -> I
             yield from _code_effects(cmd, code, env, extra, "rails", _RUBY_SQL, _RUBY_DESTROY, _RUBY_SCHEMA)
     elif sub in ("console", "c"):
         if cmd.stdin:
-            yield from _code_effects(
-                cmd, cmd.stdin, env, extra, "rails", _RUBY_SQL, _RUBY_DESTROY, _RUBY_SCHEMA
-            )
+            yield from _code_effects(cmd, cmd.stdin, env, extra, "rails", _RUBY_SQL, _RUBY_DESTROY, _RUBY_SCHEMA)
     elif cmd.stdin is not None:
         yield from _sql(cmd, cmd.stdin, dialect=None, env=env, tool="rails", extra=extra)
     else:
@@ -1435,9 +1395,7 @@ _DJANGO_SQL = LazyRegex(
     r"""\.\s*execute\s*\(\s*(?:[rbuRBU]{0,2})(?:\"\"\"(.*?)\"\"\"|'''(.*?)'''|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""",
     re.S,
 )
-_DJANGO_DESTROY = LazyRegex(
-    r"\b([A-Z]\w*)\s*\.\s*objects\s*(?:\.\s*all\s*\(\s*\))?\s*\.\s*(delete|update)\s*\("
-)
+_DJANGO_DESTROY = LazyRegex(r"\b([A-Z]\w*)\s*\.\s*objects\s*(?:\.\s*all\s*\(\s*\))?\s*\.\s*(delete|update)\s*\(")
 _DJANGO_SCHEMA = LazyRegex(r"""\bcall_command\s*\(\s*['"](flush|reset_db|sqlflush)['"]()""")
 
 
@@ -1538,9 +1496,7 @@ def _django(cmd: Command, ctx: Context, args: list[str], tool: str) -> Iterator[
         else:
             yield _migrate(cmd, "django", "migrate", env, t, fake="--fake" in flags)
     elif sub == "dbshell":
-        sqls = [
-            client[j + 1] for j, w in enumerate(client[:-1]) if w in ("-c", "--command", "-e", "--execute")
-        ]
+        sqls = [client[j + 1] for j, w in enumerate(client[:-1]) if w in ("-c", "--command", "-e", "--execute")]
         for text in sqls:
             yield from _sql(cmd, text, dialect=None, env=env, tool="django", extra=extra)
         if not sqls:
@@ -1548,9 +1504,7 @@ def _django(cmd: Command, ctx: Context, args: list[str], tool: str) -> Iterator[
     elif sub in ("shell", "shell_plus"):
         snippet = code if code is not None else cmd.stdin
         if snippet:
-            yield from _code_effects(
-                cmd, snippet, env, extra, "django", _DJANGO_SQL, _DJANGO_DESTROY, _DJANGO_SCHEMA
-            )
+            yield from _code_effects(cmd, snippet, env, extra, "django", _DJANGO_SQL, _DJANGO_DESTROY, _DJANGO_SCHEMA)
 
 
 _ALEMBIC = _Spec(short="cnx", long=frozenset({"config", "name", "x"}))
@@ -1568,9 +1522,7 @@ def _alembic(cmd: Command, ctx: Context) -> Iterator[Effect]:
     yield from _alembic_sub(cmd, ctx, "alembic", words, t)
 
 
-def _alembic_sub(
-    cmd: Command, ctx: Context, framework: str, words: list[str], t: _Target
-) -> Iterator[Effect]:
+def _alembic_sub(cmd: Command, ctx: Context, framework: str, words: list[str], t: _Target) -> Iterator[Effect]:
     sub = words[0]
     target = words[1] if len(words) > 1 else None
     env = _environment(ctx, cmd, t)
@@ -1853,9 +1805,7 @@ def _golang_migrate(cmd: Command, ctx: Context) -> Iterator[Effect]:
     if sub == "drop":
         yield _destroy(cmd, "golang-migrate", "drop", env, t, statement="DROP SCHEMA", object_type="schema")
     elif sub == "down" and (arg is None or a.has("all")):
-        yield _destroy(
-            cmd, "golang-migrate", "down", env, t, statement="ROLLBACK MIGRATIONS", object_type="schema"
-        )
+        yield _destroy(cmd, "golang-migrate", "down", env, t, statement="ROLLBACK MIGRATIONS", object_type="schema")
     elif sub == "down":
         yield _migrate(cmd, "golang-migrate", f"down {arg}", env, t, direction="down")
     elif sub == "up":
@@ -1887,9 +1837,7 @@ def _sqitch(cmd: Command, ctx: Context) -> Iterator[Effect]:
         if a.has("to", "to-change", "to-target"):
             yield _migrate(cmd, "sqitch", "revert --to", env, t, direction="down")
         else:
-            yield _destroy(
-                cmd, "sqitch", "revert", env, t, statement="ROLLBACK MIGRATIONS", object_type="schema"
-            )
+            yield _destroy(cmd, "sqitch", "revert", env, t, statement="ROLLBACK MIGRATIONS", object_type="schema")
     elif sub in ("rebase", "checkout"):
         yield _migrate(cmd, "sqitch", sub, env, t, direction="down")
     elif sub == "deploy":
@@ -1931,9 +1879,7 @@ def _drizzle(cmd: Command, ctx: Context) -> Iterator[Effect]:
     env = _environment(ctx, cmd, t)
     sub = words[0].split(":", 1)[0]
     if sub == "push" and a.has("force"):
-        yield _destroy(
-            cmd, "drizzle", "push --force", env, t, statement="ALTER SCHEMA DROP", object_type="schema"
-        )
+        yield _destroy(cmd, "drizzle", "push --force", env, t, statement="ALTER SCHEMA DROP", object_type="schema")
     elif sub in ("push", "migrate"):
         yield _migrate(cmd, "drizzle", sub, env, t)
     elif sub == "drop":
@@ -2038,9 +1984,7 @@ def _wrangler(cmd: Command, ctx: Context) -> Iterator[Effect]:
     if words[1] == "execute":
         sources = [_Source("sql", v, i) for v, i in a.indexed("command")]
         sources += [_Source("file", v, i) for v, i in a.indexed("file")]
-        yield from _run_sources(
-            ctx, cmd, sources, dialect="sqlite", env=env, tool="wrangler", extra=extra, stdin=False
-        )
+        yield from _run_sources(ctx, cmd, sources, dialect="sqlite", env=env, tool="wrangler", extra=extra, stdin=False)
     elif words[1] == "delete":
         yield _destroy(cmd, "d1", "d1 delete", env, t, statement="DROP DATABASE")
     elif words[1] == "migrations" and len(words) > 2 and words[2] == "apply":

@@ -49,9 +49,7 @@ _DRY = ("--dry-run", "--dryrun", "--dry_run")
 
 
 def _deploy(cmd: Command, tool: str, target: str | None, env: str | None, **extra: AttrValue) -> Effect:
-    return effect(
-        "deploy", cmd, tool=tool, target=target, environment=env, production=env == "production", **extra
-    )
+    return effect("deploy", cmd, tool=tool, target=target, environment=env, production=env == "production", **extra)
 
 
 def _preview(cmd: Command, tool: str, target: str | None, **extra: AttrValue) -> Effect:
@@ -148,9 +146,7 @@ def _fly(cmd: Command, ctx: Context) -> Iterator[Effect]:
         yield _deploy(cmd, "fly", app, _app_env(ctx, app, _cli.stem(config) if config else None))
     elif verb == "destroy" or (verb in ("apps", "app") and sub in _FLY_DESTROY):
         names = p.positionals[1:] if verb == "destroy" else p.positionals[2:]
-        yield _destroy(
-            cmd, ctx, "fly", f"{verb} {sub}" if verb != "destroy" else verb, names or ([app] if app else [])
-        )
+        yield _destroy(cmd, ctx, "fly", f"{verb} {sub}" if verb != "destroy" else verb, names or ([app] if app else []))
     elif verb in ("machine", "machines", "m", "volumes", "volume", "vol") and sub in _FLY_DESTROY:
         yield effect(
             "infra.destroy",
@@ -222,8 +218,7 @@ def _railway(cmd: Command, ctx: Context) -> Iterator[Effect]:
 
 
 _SLS_VALUE = _cli.words(
-    "--stage -s --region -r --aws-profile --config -c --function -f --param --org --app --package -p -t"
-    " --timestamp"
+    "--stage -s --region -r --aws-profile --config -c --function -f --param --org --app --package -p -t --timestamp"
 )
 
 
@@ -268,13 +263,9 @@ def _argocd(cmd: Command, ctx: Context) -> Iterator[Effect]:
     elif verb == "rollback":
         yield _deploy(cmd, "argocd", p.pos(2), _app_env(ctx, p.pos(2)), rollback=True)
     elif verb == "delete":
-        yield effect(
-            "infra.destroy", cmd, tool="argocd", operation="app delete", targets=apps, environment=env
-        )
+        yield effect("infra.destroy", cmd, tool="argocd", operation="app delete", targets=apps, environment=env)
     elif verb in ("set", "patch", "create", "edit", "unset"):
-        yield effect(
-            "infra.apply", cmd, tool="argocd", operation=f"app {verb}", targets=apps, environment=env
-        )
+        yield effect("infra.apply", cmd, tool="argocd", operation=f"app {verb}", targets=apps, environment=env)
 
 
 # -- gh: workflows and releases -----------------------------------------------------------------
@@ -385,9 +376,7 @@ def _az(cmd: Command, ctx: Context) -> Iterator[Effect]:
 
 
 def _kamal(cmd: Command, ctx: Context) -> Iterator[Effect]:
-    p = _cli.parse(
-        cmd.args, _cli.words("-d --destination -c --config-file -r --roles -h --hosts --version -P")
-    )
+    p = _cli.parse(cmd.args, _cli.words("-d --destination -c --config-file -r --roles -h --hosts --version -P"))
     words = p.positionals
     dest = p.value("-d", "--destination")
     env = _app_env(ctx, dest)
@@ -412,9 +401,7 @@ def _cap(cmd: Command, ctx: Context) -> Iterator[Effect]:
     if not tasks or len(words) < 2:
         return
     stage = words[0]
-    yield _deploy(
-        cmd, "capistrano", stage, _app_env(ctx, stage), task=tasks[0], rollback="rollback" in tasks[0]
-    )
+    yield _deploy(cmd, "capistrano", stage, _app_env(ctx, stage), task=tasks[0], rollback="rollback" in tasks[0])
 
 
 def _eb(cmd: Command, ctx: Context) -> Iterator[Effect]:
@@ -429,9 +416,7 @@ def _eb(cmd: Command, ctx: Context) -> Iterator[Effect]:
     name = p.pos(1)
     env = _cli.environment(ctx, [("app", name), ("aws_profile", p.value("--profile"))])
     if verb in ("deploy", "swap"):
-        yield _deploy(
-            cmd, "eb", name, "production" if verb == "swap" and env is None else env, swap=verb == "swap"
-        )
+        yield _deploy(cmd, "eb", name, "production" if verb == "swap" and env is None else env, swap=verb == "swap")
     elif verb == "terminate":
         yield effect(
             "infra.destroy",
@@ -445,9 +430,7 @@ def _eb(cmd: Command, ctx: Context) -> Iterator[Effect]:
 
 
 def _firebase(cmd: Command, ctx: Context) -> Iterator[Effect]:
-    p = _cli.parse(
-        cmd.args, _cli.words("-P --project --only --except -m --message --token --expires -c --config")
-    )
+    p = _cli.parse(cmd.args, _cli.words("-P --project --only --except -m --message --token --expires -c --config"))
     verb = p.pos(0)
     project = p.value("-P", "--project") or cmd.env.get("GCLOUD_PROJECT")
     env = _cli.environment(ctx, [("gcloud_project", project)])
@@ -505,9 +488,7 @@ def _wrangler(cmd: Command, ctx: Context) -> Iterator[Effect]:
         if branch and branch not in ("main", "master", "production", "prod"):
             yield _preview(cmd, "wrangler", name, branch=branch)
         else:
-            yield _deploy(
-                cmd, "wrangler", name, "production" if branch else _app_env(ctx, name), branch=branch
-            )
+            yield _deploy(cmd, "wrangler", name, "production" if branch else _app_env(ctx, name), branch=branch)
     elif verb == "delete" or (verb in _WRANGLER_STORES and "delete" in p.positionals[1:]):
         yield effect(
             "infra.destroy",
@@ -530,10 +511,7 @@ _ANSIBLE_VALUE = _cli.words(
 
 def _ansible(cmd: Command, ctx: Context) -> Iterator[Effect]:
     p = _cli.parse(cmd.args, _ANSIBLE_VALUE)
-    if (
-        p.has("--check", "-C", "--syntax-check", "--list-hosts", "--list-tasks", "--list-tags")
-        or not p.positionals
-    ):
+    if p.has("--check", "-C", "--syntax-check", "--list-hosts", "--list-tasks", "--list-tags") or not p.positionals:
         return
     names: list[str | None] = []
     for extra in p.values("-e", "--extra-vars"):
@@ -568,9 +546,7 @@ _YARN_BUILTINS = _cli.words(
 )
 
 
-def _script_effect(
-    cmd: Command, ctx: Context, tool: str, script: str, extra: Sequence[str] = ()
-) -> Iterator[Effect]:
+def _script_effect(cmd: Command, ctx: Context, tool: str, script: str, extra: Sequence[str] = ()) -> Iterator[Effect]:
     words = _cli.tokens(script)
     if not words:
         return
@@ -604,9 +580,7 @@ def _make(cmd: Command, ctx: Context) -> Iterator[Effect]:
 
 def _script_runner(cmd: Command, ctx: Context) -> Iterator[Effect]:
     """npm/pnpm/yarn/bun: ``run <script>`` (and yarn/pnpm bare script names) and ``publish``."""
-    p = _cli.parse(
-        cmd.args, _cli.words("--registry --tag --access --otp -w --workspace --filter -F -C --dir --cwd")
-    )
+    p = _cli.parse(cmd.args, _cli.words("--registry --tag --access --otp -w --workspace --filter -F -C --dir --cwd"))
     verb = p.pos(0)
     if verb is None:
         return
@@ -614,9 +588,7 @@ def _script_runner(cmd: Command, ctx: Context) -> Iterator[Effect]:
         yield from _package_publish(cmd, p, "unpublish" if verb == "unpublish" else "publish")
     elif verb in ("run", "run-script", "rum", "urn") and p.pos(1):
         yield from _script_effect(cmd, ctx, cmd.name, p.positionals[1])
-    elif (cmd.name == "yarn" and verb not in _YARN_BUILTINS) or (
-        cmd.name in ("pnpm", "bun") and verb != "deploy"
-    ):
+    elif (cmd.name == "yarn" and verb not in _YARN_BUILTINS) or (cmd.name in ("pnpm", "bun") and verb != "deploy"):
         yield from _script_effect(cmd, ctx, cmd.name, verb)
 
 
@@ -701,9 +673,7 @@ def _docker(cmd: Command, ctx: Context) -> Iterator[Effect]:
     verb = g.positionals[0]
     args = cmd.args[start + 1 :]
     if cmd.name in ("docker-compose", "podman-compose") or verb == "compose":
-        c = _cli.parse(
-            args if verb == "compose" else cmd.args, _cli.words("-f --file -p --project-name --profile")
-        )
+        c = _cli.parse(args if verb == "compose" else cmd.args, _cli.words("-f --file -p --project-name --profile"))
         if c.pos(0) == "push":
             yield from _image_publish(cmd, cmd.name, c.positionals[1:], "compose push")
         return
@@ -728,15 +698,11 @@ def _build_pushes(p: _cli.Args, args: Sequence[str]) -> bool:
 def _buildah(cmd: Command, ctx: Context) -> Iterator[Effect]:
     p = _cli.parse(cmd.args, _cli.words("--authfile --cert-dir --creds --format -f --digestfile --sign-by"))
     if p.pos(0) == "push":
-        yield from _image_publish(
-            cmd, "buildah", p.positionals[-1:] if len(p.positionals) > 1 else (), "push"
-        )
+        yield from _image_publish(cmd, "buildah", p.positionals[-1:] if len(p.positionals) > 1 else (), "push")
 
 
 def _skopeo(cmd: Command, ctx: Context) -> Iterator[Effect]:
-    p = _cli.parse(
-        cmd.args, _cli.words("--authfile --src-creds --dest-creds --format -f --sign-by --override-os")
-    )
+    p = _cli.parse(cmd.args, _cli.words("--authfile --src-creds --dest-creds --format -f --sign-by --override-os"))
     if p.pos(0) in ("copy", "sync") and len(p.positionals) >= 3:
         dest = p.positionals[-1]
         if dest.startswith("docker://"):
@@ -773,11 +739,7 @@ def _ko(cmd: Command, ctx: Context) -> Iterator[Effect]:
     if p.pos(0) not in ("build", "publish", "resolve", "apply", "create", "run"):
         return
     repo = cmd.env.get("KO_DOCKER_REPO")
-    if (
-        p.flag("-L", "--local")
-        or (p.has("--push") and not p.flag("--push"))
-        or repo in ("ko.local", "kind.local")
-    ):
+    if p.flag("-L", "--local") or (p.has("--push") and not p.flag("--push")) or repo in ("ko.local", "kind.local"):
         return
     yield effect(
         "publish",
@@ -913,9 +875,7 @@ def _rake(cmd: Command, ctx: Context) -> Iterator[Effect]:
             yield _deploy(cmd, "rake", name, ctx.environment, script=name)
 
 
-_GORELEASER_VALUE = _cli.words(
-    "-f --config --skip --parallelism -p --timeout --release-notes --id --single-target"
-)
+_GORELEASER_VALUE = _cli.words("-f --config --skip --parallelism -p --timeout --release-notes --id --single-target")
 
 
 def _goreleaser(cmd: Command, ctx: Context) -> Iterator[Effect]:
@@ -979,9 +939,7 @@ def _gradle(cmd: Command, ctx: Context) -> Iterator[Effect]:
         if task in excluded:
             continue
         name = task.rsplit(":", 1)[-1]
-        if (
-            name.startswith("publish") and not name.endswith(("ToMavenLocal", "MavenLocal"))
-        ) or name == "jib":
+        if (name.startswith("publish") and not name.endswith(("ToMavenLocal", "MavenLocal"))) or name == "jib":
             yield effect(
                 "publish",
                 cmd,
@@ -1038,9 +996,7 @@ def _helm(cmd: Command, ctx: Context) -> Iterator[Effect]:
 
 def _lang_publish(cmd: Command, ctx: Context) -> Iterator[Effect]:
     """Single-verb registries: vsce, ovsx, deno, jsr, dart/flutter pub, mix, pod, conan, snapcraft, ..."""
-    p = _cli.parse(
-        cmd.args, _cli.words("-p --pat -r --remote --token --registry -c --channel --release -u --user")
-    )
+    p = _cli.parse(cmd.args, _cli.words("-p --pat -r --remote --token --registry -c --channel --release -u --user"))
     words = p.positionals
     name = cmd.name
     op: str | None = None

@@ -214,16 +214,13 @@ def _glob_is_secret(abspath: str, ctx: Context, write: bool) -> bool:
             return False  # the shell's * does not match a leading dot
         return fnmatch.fnmatchcase(name, pattern)
 
-    hit = any(
-        matches(s) and is_secret_path(posixpath.join(parent, s), ctx, write=write) for s in _SECRET_SAMPLES
-    )
+    hit = any(matches(s) and is_secret_path(posixpath.join(parent, s), ctx, write=write) for s in _SECRET_SAMPLES)
     if not hit:
         return False
     if is_secret_path(parent, ctx, write=write):
         return True  # a glob inside ~/.ssh, ~/.aws, ...
     return not any(
-        matches(b) and not is_secret_path(posixpath.join(parent, b), ctx, write=write)
-        for b in _BENIGN_SAMPLES
+        matches(b) and not is_secret_path(posixpath.join(parent, b), ctx, write=write) for b in _BENIGN_SAMPLES
     )
 
 
@@ -271,9 +268,7 @@ def is_gate_path(abspath: str, ctx: Context) -> bool:
         return True
     for i, part in enumerate(parts[:-1]):
         nxt = parts[i + 1]
-        if (part in (".github", ".git") and nxt == "hooks") or (
-            part == ".opencode" and nxt.startswith("plugin")
-        ):
+        if (part in (".github", ".git") and nxt == "hooks") or (part == ".opencode" and nxt.startswith("plugin")):
             return True
     rel = _home_rel(abspath, ctx)
     if rel is not None:
@@ -384,9 +379,7 @@ _HOME_SYSTEM_DIRS = _Roots(
         ".config/environment.d",
     )
 )
-_SCRATCH_ROOTS = _Roots(
-    ("/tmp", "/var/tmp", "/private/tmp", "/private/var/folders", "/var/folders", "/dev/shm")
-)
+_SCRATCH_ROOTS = _Roots(("/tmp", "/var/tmp", "/private/tmp", "/private/var/folders", "/var/folders", "/dev/shm"))
 _HOME_SCRATCH = _Roots((".cache", "Library/Caches"))
 
 

@@ -1,6 +1,6 @@
 """Filesystem and host commands: deletion, destruction, permissions, disks, file writes.
 
-Understands ``rm``/``srm``/``unlink``/``rmdir``, ``find … -delete``, ``shred``,
+Understands ``rm``/``srm``/``rimraf``/``unlink``/``rmdir``, ``find … -delete``, ``shred``,
 ``truncate``, ``mv`` (onto ``/dev/null``, or of a critical path), ``cp``/``install``/
 ``ln``/``tee``/``sed -i``/``dd of=`` (what they write), ``chmod``/``chown``/``chgrp``,
 ``git rm``/``git mv`` (the worktree side), and the disk tools (``dd`` to a device,
@@ -47,7 +47,7 @@ _PARTITIONERS = frozenset(
 COMMANDS: frozenset[str] | None = (
     frozenset(
         words("""
-            rm srm unlink rmdir shred truncate mv cp install ln tee sed dd chmod chown chgrp find git
+            rm srm rimraf unlink rmdir shred truncate mv cp install ln tee sed dd chmod chown chgrp find git
             diskutil lvremove vgremove pvremove zpool zfs cryptsetup
         """)
     )
@@ -55,9 +55,7 @@ COMMANDS: frozenset[str] | None = (
     | _PARTITIONERS
 )
 
-_VAR_RE = re.compile(
-    r"\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|`[^`]*`|\{xargs-input\}"
-)
+_VAR_RE = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|`[^`]*`|\{xargs-input\}")
 _HOME_VAR_RE = re.compile(r"^(\$HOME|\$\{HOME\})(?=/|$)")
 _OCTAL_RE = re.compile(r"^[0-7]{1,4}$")
 _SYMBOLIC_RE = re.compile(r"^[ugoa]*([-+=][rwxXstugo]*)+(,[ugoa]*([-+=][rwxXstugo]*)+)*$")
@@ -255,6 +253,16 @@ def _rm(cmd: Command, ctx: Context) -> FileOps:
     return ops
 
 
+def _rimraf(cmd: Command, ctx: Context) -> FileOps:
+    """``rimraf PATH...`` (npm): always a recursive, forced delete."""
+    a = parse_args(cmd.argv)
+    ops = FileOps(cmd.name, operation="delete")
+    ops.deletes = _targets(cmd, ctx, a.operands)
+    ops.recursive = ops.force = True
+    ops.no_preserve_root = a.has("--no-preserve-root")
+    return ops
+
+
 def _unlink(cmd: Command, ctx: Context) -> FileOps:
     ops = FileOps(cmd.name, operation="delete")
     ops.deletes = _targets(cmd, ctx, parse_args(cmd.argv).operands)
@@ -299,9 +307,7 @@ def _find(cmd: Command, ctx: Context) -> FileOps:
 
 
 def _shred(cmd: Command, ctx: Context) -> FileOps:
-    a = parse_args(
-        cmd.argv, short_value="ns", long_value=frozenset({"--iterations", "--size", "--random-source"})
-    )
+    a = parse_args(cmd.argv, short_value="ns", long_value=frozenset({"--iterations", "--size", "--random-source"}))
     ops = FileOps("shred", operation="shred")
     for t in _targets(cmd, ctx, a.operands):
         if t.path is not None and files.is_block_device(t.path):
@@ -661,6 +667,7 @@ def _volume_tools(cmd: Command, ctx: Context) -> FileOps:
 _HANDLERS: dict[str, Callable[[Command, Context], FileOps]] = {
     "rm": _rm,
     "srm": _rm,
+    "rimraf": _rimraf,
     "unlink": _unlink,
     "rmdir": _rmdir,
     "find": _find,
@@ -725,9 +732,7 @@ def classify(cmd: Command, ctx: Context) -> Iterator[Effect]:
         return
     yield from _deletions(cmd, ctx, ops)
     if ops.destroys:
-        yield effect(
-            "fs.destroy", cmd, **scope(ops.destroys, cmd, ctx), tool=ops.tool, operation=ops.operation
-        )
+        yield effect("fs.destroy", cmd, **scope(ops.destroys, cmd, ctx), tool=ops.tool, operation=ops.operation)
     if ops.perms:
         yield from _permission(cmd, ctx, ops)
     if ops.devices:
@@ -768,9 +773,7 @@ def _deletions(cmd: Command, ctx: Context, ops: FileOps) -> Iterator[Effect]:
         )
     ci = [t for t in (*ops.deletes, *ops.moved) if t.path is not None and files.is_ci_config(t.path, ctx)]
     if ci:
-        yield effect(
-            "ci.config_write", cmd, targets=tuple(t.shown for t in ci), operation="delete", tool=ops.tool
-        )
+        yield effect("ci.config_write", cmd, targets=tuple(t.shown for t in ci), operation="delete", tool=ops.tool)
 
 
 def _permission(cmd: Command, ctx: Context, ops: FileOps) -> Iterator[Effect]:
@@ -802,9 +805,7 @@ def _writes(cmd: Command, ctx: Context, ops: FileOps) -> Iterator[Effect]:
         if t.path is None or t.path in device_paths:
             continue
         for eff in files.write_effects(t.path, ctx, evidence=cmd.evidence, via=cmd.via):
-            if eff.kind in _WRITE_KINDS and not (
-                t.alt and eff.kind == "fs.write" and not eff.attrs["system"]
-            ):
+            if eff.kind in _WRITE_KINDS and not (t.alt and eff.kind == "fs.write" and not eff.attrs["system"]):
                 _merge(merged.setdefault(eff.kind, {}), eff.attrs)
     for kind, attrs in merged.items():
         if cmd.remote is not None:

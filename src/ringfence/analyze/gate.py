@@ -40,9 +40,7 @@ _VAR_PREFIX = "RINGFENCE_"
 _VAR_COMMANDS = frozenset({"export", "unset", "declare", "typeset", "readonly", "local"})
 _KILLERS = frozenset({"kill", "pkill", "killall", "skill"})
 _SERVICE_STOP = frozenset(words("stop disable mask kill unload bootout remove rm down halt"))
-_SERVICE_MANAGERS = frozenset(
-    words("systemctl launchctl service supervisorctl docker podman pm2 brew rc-service sv")
-)
+_SERVICE_MANAGERS = frozenset(words("systemctl launchctl service supervisorctl docker podman pm2 brew rc-service sv"))
 _UNINSTALL = frozenset(words("uninstall remove rm un purge erase"))
 _PACKAGE_MANAGERS = frozenset(
     words("pip pip3 pipx uv brew npm pnpm yarn bun apt apt-get dnf yum conda mamba poetry port")
@@ -134,9 +132,7 @@ def _service(cmd: Command) -> Iterator[Effect]:
 
 
 def _python_m(cmd: Command, module: str) -> bool:
-    return (
-        cmd.name.startswith("python") and len(cmd.args) >= 2 and cmd.args[0] == "-m" and cmd.args[1] == module
-    )
+    return cmd.name.startswith("python") and len(cmd.args) >= 2 and cmd.args[0] == "-m" and cmd.args[1] == module
 
 
 def _uninstall(cmd: Command) -> Iterator[Effect]:

@@ -90,9 +90,7 @@ _KNOWN_EXTERNALS = _names(
 # Subcommands that run client-side hooks an environment variable can switch off.
 _HOOK_COMMANDS = frozenset({"commit", "merge", "pull", "push", "rebase", "am", "cherry-pick", "revert"})
 # Subcommands that talk to a remote (where ext:: URLs and transport programs matter).
-_TRANSPORT_COMMANDS = frozenset(
-    {"clone", "fetch", "pull", "push", "ls-remote", "remote", "submodule", "archive"}
-)
+_TRANSPORT_COMMANDS = frozenset({"clone", "fetch", "pull", "push", "ls-remote", "remote", "submodule", "archive"})
 
 _MAX_DEPTH = 8
 
@@ -326,12 +324,9 @@ _BRANCH = _spec(
     "delete force move copy create-reflog list remotes all verbose quiet track=? set-upstream-to="
     " unset-upstream edit-description contains=? merged=? no-merged=? no-contains=? points-at="
     " format= sort= column=? show-current ignore-case abbrev=? color=? recurse-submodules omit-empty",
-    "d:delete D f:force m:move M c:copy C l:list r:remotes a:all v:verbose q:quiet t=? u:set-upstream-to"
-    " i:ignore-case",
+    "d:delete D f:force m:move M c:copy C l:list r:remotes a:all v:verbose q:quiet t=? u:set-upstream-to i:ignore-case",
 )
-_FORCE_ONLY = _spec(
-    "force dry-run verbose quiet", "f:force n:dry-run v:verbose q:quiet", mitigating=("dry-run",)
-)
+_FORCE_ONLY = _spec("force dry-run verbose quiet", "f:force n:dry-run v:verbose q:quiet", mitigating=("dry-run",))
 _UPDATE_REF = _spec("no-deref stdin create-reflog", "m= d z")
 _REFLOG = _spec(
     "expire=? expire-unreachable=? all single-worktree rewrite updateref stale-fix dry-run verbose",
@@ -627,9 +622,7 @@ def _globals(inv: _Inv, words: list[str], dyn: list[bool]) -> tuple[int, list[Ef
             continue
         if word in ("-c", "--config-env"):
             if nxt is not None:
-                key_value = (
-                    _config_env(inv.cmd.env, nxt) if word == "--config-env" else _config_arg(nxt, dyn[i + 1])
-                )
+                key_value = _config_env(inv.cmd.env, nxt) if word == "--config-env" else _config_arg(nxt, dyn[i + 1])
                 found.extend(_set_config(inv, *key_value, source="-c"))
             i += 2
             continue
@@ -750,9 +743,7 @@ def _config_effects(inv: _Inv, config: Mapping[str, str | None], source: str) ->
     for key, value in config.items():
         if key == "core.hookspath":
             if _hooks_path_disables(inv, value):
-                yield inv.emit(
-                    "git.hook_bypass", operation=f"{source} core.hooksPath", hooks_path=value, tool=inv.tool
-                )
+                yield inv.emit("git.hook_bypass", operation=f"{source} core.hooksPath", hooks_path=value, tool=inv.tool)
         elif _EXEC_CONFIG.fullmatch(key) and _runs_program(key, value):
             yield inv.opaque(f"{source} {key}", value, config=key)
 
@@ -764,9 +755,7 @@ def _hooks_path_disables(inv: _Inv, value: str | None) -> bool:
     resolved = inv.ctx.resolve(value, cwd=inv.ctx.workspace or inv.dir)
     base = resolved.rstrip("/").rsplit("/", 1)[-1].lower()
     looks_like_hooks = "hook" in base or base in (".husky", "_", ".lefthook")
-    inside = inv.ctx.inside_workspace(resolved) or (
-        not value.startswith(("/", "~", "$")) and ".." not in value
-    )
+    inside = inv.ctx.inside_workspace(resolved) or (not value.startswith(("/", "~", "$")) and ".." not in value)
     return not (looks_like_hooks and inside)
 
 
@@ -801,9 +790,7 @@ def _hook_env(inv: _Inv, sub: str) -> Iterator[Effect]:
             yield inv.emit("git.hook_bypass", operation=f"{var}={env[var]} git {sub}", env=var, tool=inv.tool)
 
 
-def _expand_alias(
-    inv: _Inv, name: str, value: str | None, args: list[str], dyn: list[bool]
-) -> Iterator[Effect]:
+def _expand_alias(inv: _Inv, name: str, value: str | None, args: list[str], dyn: list[bool]) -> Iterator[Effect]:
     if inv.depth >= _MAX_DEPTH:
         return  # git stops alias loops too
     if value is None:
@@ -947,9 +934,7 @@ def _push(inv: _Inv, args: list[str], dyn: list[bool]) -> Iterator[Effect]:
         yield inv.emit("git.ref_delete", remote=remote, refs=(), prune=True, protected=False, tool=tool)
 
 
-def _push_dests(
-    p: _Parsed, args: list[str], dyn: list[bool], refspecs: list[int], mirror: bool
-) -> list[_Dest]:
+def _push_dests(p: _Parsed, args: list[str], dyn: list[bool], refspecs: list[int], mirror: bool) -> list[_Dest]:
     delete = p.on("delete")
     out: list[_Dest] = []
     k = 0
@@ -1299,9 +1284,7 @@ def _config(inv: _Inv, args: list[str], dyn: list[bool]) -> Iterator[Effect]:
     known: str | None = None if dyn[words[1]] else value
     if key == "core.hookspath":
         if _hooks_path_disables(inv, known):
-            yield inv.emit(
-                "git.hook_bypass", operation="config core.hooksPath", hooks_path=known, tool=inv.tool
-            )
+            yield inv.emit("git.hook_bypass", operation="config core.hooksPath", hooks_path=known, tool=inv.tool)
     elif key.startswith("alias.") and len(key) > 6:
         yield from _define_alias(inv, key[6:], known)
     elif _EXEC_CONFIG.fullmatch(key) and _runs_program(key, known):

@@ -150,10 +150,7 @@ def _python(code: str) -> Iterator[Directive]:
         if attr in _PY_SHELL_FUNCS and (module in ("os", "subprocess", "commands") or imported):
             yield _shell_or_opaque(first, f"python {attr}()")
         elif attr in _PY_SUBPROCESS and (module == "subprocess" or imported):
-            shell = any(
-                k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value
-                for k in node.keywords
-            )
+            shell = any(k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value for k in node.keywords)
             yield _py_process(first, shell, attr)
         elif attr and (
             (attr.startswith(("execv", "execl", "spawnv", "spawnl", "posix_spawn")) and module == "os")
@@ -171,9 +168,7 @@ def _python(code: str) -> Iterator[Directive]:
                 yield Directive("argv", argv=tuple(v for v in values if v is not None))
             else:
                 yield Directive("opaque", f"python os.{attr}() of values computed at run time")
-        elif attr in _PY_DELETE and (
-            module in ("os", "shutil") or imported or (base is None and attr == "rmtree")
-        ):
+        elif attr in _PY_DELETE and (module in ("os", "shutil") or imported or (base is None and attr == "rmtree")):
             target = _const_str(first)
             if target is None:
                 yield Directive("opaque", f"python {attr}() of a path computed at run time")

@@ -51,9 +51,7 @@ _NAMESPACE_TYPES = frozenset({"ns", "namespace", "namespaces", "project", "proje
 
 
 def _kube_common(cmd: Command, ctx: Context, p: _cli.Args) -> dict[str, AttrValue]:
-    env = _production_paths(
-        ctx, _cli.kube_environment(cmd, ctx, p), p.values("-f", "--filename", "-k", "--kustomize")
-    )
+    env = _production_paths(ctx, _cli.kube_environment(cmd, ctx, p), p.values("-f", "--filename", "-k", "--kustomize"))
     return {
         "tool": cmd.name,
         "namespace": p.value("-n", "--namespace"),
@@ -126,9 +124,7 @@ def _kube_delete(
     )
 
 
-def _kube_scale(
-    cmd: Command, p: _cli.Args, rest: tuple[str, ...], common: dict[str, AttrValue]
-) -> Iterator[Effect]:
+def _kube_scale(cmd: Command, p: _cli.Args, rest: tuple[str, ...], common: dict[str, AttrValue]) -> Iterator[Effect]:
     types, names = _cli.kube_resources(rest)
     replicas = p.value("--replicas")
     targets = names or p.values("-f", "--filename")
@@ -322,12 +318,8 @@ def _skaffold(cmd: Command, ctx: Context) -> Iterator[Effect]:
 
 # -- docker / podman / nerdctl / compose --------------------------------------------------------------
 
-_DOCKER_GLOBAL = _cli.words(
-    "-H --host -c --context --config -l --log-level --tlscacert --tlscert --tlskey --url"
-)
-_COMPOSE_VALUE = _cli.words(
-    "-f --file -p --project-name --profile --project-directory --env-file --rmi -t --timeout"
-)
+_DOCKER_GLOBAL = _cli.words("-H --host -c --context --config -l --log-level --tlscacert --tlscert --tlskey --url")
+_COMPOSE_VALUE = _cli.words("-f --file -p --project-name --profile --project-directory --env-file --rmi -t --timeout")
 
 
 def _docker(cmd: Command, ctx: Context) -> Iterator[Effect]:

@@ -19,7 +19,15 @@ Classifier = Callable[[Command, Context], Iterable[Effect]]
 
 # Domain modules under ringfence.analyze, in the order their effects are reported.
 DOMAINS: tuple[str, ...] = (
-    "git", "fs", "db", "cloud", "k8s", "deploy", "credentials", "secrets", "gate",
+    "git",
+    "fs",
+    "db",
+    "cloud",
+    "k8s",
+    "deploy",
+    "credentials",
+    "secrets",
+    "gate",
 )
 
 
@@ -39,7 +47,7 @@ def _load() -> dict[str, list[Classifier]]:
         table: dict[str, list[Classifier]] = {}
         every: list[Classifier] = []
         for name in DOMAINS:
-            module: _Domain = importlib.import_module(f"ringfence.analyze.{name}")  # type: ignore[assignment]
+            module: _Domain = importlib.import_module(f"ringfence.analyze.{name}")
             if module.COMMANDS is None:
                 every.append(module.classify)
             else:

@@ -139,9 +139,7 @@ def classify(cmd: Command, ctx: Context) -> Iterator[Effect]:
 def _effects(cmd: Command, found: _Found) -> Iterator[Effect]:
     tool = cmd.name
     if found.exfil:
-        yield effect(
-            "secrets.exfil", cmd, targets=_uniq(found.exfil), destination=found.destination, tool=tool
-        )
+        yield effect("secrets.exfil", cmd, targets=_uniq(found.exfil), destination=found.destination, tool=tool)
     if found.reads or found.printed:
         yield effect(
             "secrets.read",
@@ -228,9 +226,7 @@ def _pattern_first(cmd: Command, ctx: Context, found: _Found, start: int = 1) ->
 
 
 def _awk(cmd: Command, ctx: Context, found: _Found) -> None:
-    a = parse_args(
-        cmd.argv, short_value="fFv", long_value=frozenset({"--file", "--field-separator", "--assign"})
-    )
+    a = parse_args(cmd.argv, short_value="fFv", long_value=frozenset({"--file", "--field-separator", "--assign"}))
     operands = a.operands
     if a.has("-f", "--file"):
         for v in a.values.get("-f", []) + a.values.get("--file", []):
@@ -442,9 +438,7 @@ def _is_remote(word: str) -> bool:
     return bool(_REMOTE_RE.match(word))
 
 
-def _copy_remote(
-    cmd: Command, ctx: Context, found: _Found, short_value: str, long_value: frozenset[str]
-) -> None:
+def _copy_remote(cmd: Command, ctx: Context, found: _Found, short_value: str, long_value: frozenset[str]) -> None:
     """``scp``/``rsync``: local secrets sent to a host, or a host's file written onto a secret."""
     a = parse_args(cmd.argv, short_value=short_value, long_value=long_value)
     if len(a.operands) < 2:
@@ -491,9 +485,7 @@ def _mail(cmd: Command, ctx: Context, found: _Found) -> None:
 
 
 _SOCAT_FILE_RE = re.compile(r"^(?:FILE|OPEN|GOPEN|CREATE|READ):([^,]+)", re.IGNORECASE)
-_SOCAT_NET_RE = re.compile(
-    r"^(?:TCP|TCP4|TCP6|UDP|UDP4|UDP6|SSL|OPENSSL|SCTP|SOCKS4A?|PROXY)[:-]", re.IGNORECASE
-)
+_SOCAT_NET_RE = re.compile(r"^(?:TCP|TCP4|TCP6|UDP|UDP4|UDP6|SSL|OPENSSL|SCTP|SOCKS4A?|PROXY)[:-]", re.IGNORECASE)
 
 
 def _socat(cmd: Command, ctx: Context, found: _Found) -> None:
@@ -628,9 +620,7 @@ def _gh(cmd: Command, ctx: Context, found: _Found) -> None:
             path = _data_file(v)
             if path:
                 found.send(_t(cmd, ctx, path), ctx, "github api")
-    elif args[:2] == ("auth", "token") or (
-        args[:2] == ("auth", "status") and ("-t" in args or "--show-token" in args)
-    ):
+    elif args[:2] == ("auth", "token") or (args[:2] == ("auth", "status") and ("-t" in args or "--show-token" in args)):
         found.printed.append("gh auth token")
 
 
@@ -722,10 +712,7 @@ def _simple_printer(cmd: Command, ctx: Context, found: _Found) -> None:
             and bool(words)
             and (
                 words[0] == "dump-keychain"
-                or (
-                    words[0] in ("find-generic-password", "find-internet-password")
-                    and ("-w" in args or "-g" in args)
-                )
+                or (words[0] in ("find-generic-password", "find-internet-password") and ("-w" in args or "-g" in args))
             )
         )
     )

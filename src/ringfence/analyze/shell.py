@@ -16,7 +16,9 @@ raises :class:`~ringfence.errors.AnalysisLimit`, which the gate turns into a den
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shlex
 import stat
 from collections.abc import Iterator
@@ -161,8 +163,13 @@ class _Walker:
 
         Bash itself runs every complete line before a syntax error, so every
         line is also split into commands with shlex and classified. If even that fails,
-        the action cannot be understood: ``analysis.error``.
+        the action cannot be understood: ``analysis.error``. Backtick substitutions (which
+        shlex cannot see into) are analysed on their own, after bash's backslash pass.
         """
+        for m in _BACKTICKS.finditer(source):
+            inner = _unescape_backticks(m.group(1))
+            if inner.strip():
+                self.walk_source(inner, st.scope.copy(), st.via, st.remote, st.depth + 1, st.stdin)
         for line in source.splitlines():
             try:
                 lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
@@ -206,9 +213,7 @@ class _Walker:
         elif t == "declaration_command":
             self.declaration(node, st, level)
         elif t == "unset_command":
-            args = [
-                w for c in node.named_children if c.type != "comment" for w in self.fields(c, st, level + 1)
-            ]
+            args = [w for c in node.named_children if c.type != "comment" for w in self.fields(c, st, level + 1)]
             for w in args:
                 st.scope.vars.pop(w.value, None)
             self.run([Word("unset"), *args], st, text=_text(node))
@@ -312,7 +317,7 @@ class _Walker:
             elif c.type == "variable_name":
                 words.append(Word(_text(c)))
             else:
-                words.append(self.word(c, st, level + 1))
+                words.extend(self.fields(c, st, level + 1))
         self.run(words, st, text=_text(node))
 
     def redirected(self, node: Node, st: _State, level: int) -> None:
@@ -456,7 +461,7 @@ class _Walker:
                 if c.type == "comment":
                     continue
                 words.extend(self.fields(c, st, level + 1))
-        reds, stdin_feed, input_files = self.redirect_values(own_redirects, st, level)
+        reds, stdin_feed, input_files = self.redirect_values(own_redirects, st, level, words)
         if stdin_feed is not None:
             feed = stdin_feed
         elif feed is None and st.stdin is not None:
@@ -468,9 +473,7 @@ class _Walker:
                 for k, v in env.items():
                     st.scope.vars[k] = v
                 if any(k.startswith("RINGFENCE_") for k in env):
-                    self.run(
-                        [Word("export"), *(Word(f"{k}={v}") for k, v in env.items())], st, text=_text(node)
-                    )
+                    self.run([Word("export"), *(Word(f"{k}={v}") for k, v in env.items())], st, text=_text(node))
             if reds:
                 self.redirect_effects(
                     Command(
@@ -483,13 +486,21 @@ class _Walker:
                     )
                 )
             return Feed(None, "unknown")
-        return self.run(
-            words, st, text=_text(node), env=env, redirects=reds, feed=feed, input_files=input_files
-        )
+        return self.run(words, st, text=_text(node), env=env, redirects=reds, feed=feed, input_files=input_files)
 
     def redirect_values(
-        self, nodes: list[Node] | tuple[Node, ...], st: _State, level: int
+        self,
+        nodes: list[Node] | tuple[Node, ...],
+        st: _State,
+        level: int,
+        extra_args: list[Word] | None = None,
     ) -> tuple[list[Redirect], Feed | None, list[Word]]:
+        """The redirections, the input they feed, and the files read.
+
+        tree-sitter-bash reads the words after a redirection's target (``cmd > out a b``,
+        ``cmd <<EOF a``) as more targets; bash reads them as arguments: they are appended
+        to ``extra_args``.
+        """
         reds: list[Redirect] = []
         feed: Feed | None = None
         inputs: list[Word] = []
@@ -505,8 +516,12 @@ class _Walker:
                             fd = int(_text(c))
                         except ValueError:
                             fd = None
-                    elif fname == "destination":
+                    elif fname == "destination" and dest is None:
                         dest = self.word(c, st, level + 1)
+                    elif fname == "destination":
+                        words = self.fields(c, st, level + 1)
+                        if extra_args is not None:
+                            extra_args.extend(words)
                     elif not c.is_named:
                         op = _text(c)
                 if dest is None:
@@ -522,6 +537,9 @@ class _Walker:
                 start = next((c for c in r.children if c.type == "heredoc_start"), None)
                 quoted = start is not None and any(q in _text(start) for q in ("'", '"', "\\"))
                 text = _text(body) if body is not None else ""
+                for i, c in enumerate(r.children):
+                    if r.field_name_for_child(i) == "argument" and extra_args is not None:
+                        extra_args.extend(self.fields(c, st, level + 1))
                 if body is not None and not quoted:
                     for c in body.named_children:
                         self.expr_substitutions(c, st, level + 1)
@@ -553,22 +571,29 @@ class _Walker:
     # words
 
     def fields(self, node: Node, st: _State, level: int) -> list[Word]:
-        """The words one shell word becomes: field splitting on an unquoted ``$IFS``.
+        """The words one shell word becomes after field splitting.
 
-        With the default IFS, ``rm${IFS}-rf`` is the two words ``rm`` and ``-rf``; other
-        expansions keep their (unknown) value in one word.
+        An unquoted expansion whose value is known is split on IFS (default space, tab,
+        newline) as bash does: ``c="rm -rf /"; $c`` runs ``rm`` with ``-rf`` and ``/``, and
+        ``rm${IFS}-rf`` is two words. Unknown values stay one (dynamic) word.
         """
-        if "IFS" in st.scope.vars or node.type not in ("concatenation", "simple_expansion", "expansion"):
-            return [self.word(node, st, level)]
         kids = node.children if node.type == "concatenation" else [node]
-        if not any(_is_ifs(c) for c in kids):
+        if not any(k.type in _SPLIT_NODES for k in kids):
             return [self.word(node, st, level)]
+        known_ifs = "IFS" in st.scope.vars
+        ifs = st.scope.vars["IFS"] if known_ifs else DEFAULT_IFS
         fields: list[list[Word]] = [[]]
         for c in kids:
-            if _is_ifs(c):
+            if not (c.is_named or c.type != '"'):
+                continue
+            if _is_ifs(c) and not known_ifs:
                 fields.append([])
-            elif c.is_named or c.type != '"':
-                fields[-1].append(self.word(c, st, level + 1))
+                continue
+            w = self.word(c, st, level + 1)
+            if c.type in _SPLIT_NODES and ifs and not w.dynamic and w.feed is None and w.value:
+                _split_fields(fields, w, ifs)
+            else:
+                fields[-1].append(w)
         return [_join(f) for f in fields if f]
 
     def word(self, node: Node, st: _State, level: int) -> Word:
@@ -613,9 +638,7 @@ class _Walker:
         end = node.end_byte - 1
         for c in node.named_children:
             if c.start_byte > pos:
-                parts.append(
-                    Word(_unescape_dq(raw[pos - base : c.start_byte - base].decode("utf-8", "replace")))
-                )
+                parts.append(Word(_unescape_dq(raw[pos - base : c.start_byte - base].decode("utf-8", "replace"))))
             if c.type == "string_content":
                 parts.append(Word(_unescape_dq(_text(c))))
             else:
@@ -816,9 +839,7 @@ class _Walker:
                     remote=peeled.remote or remote,
                     scope=Scope(dict(st.scope.vars), cwd, dict(st.scope.functions), dict(st.scope.aliases)),
                 )
-                self.walk_source(
-                    peeled.source, sub.scope, sub.via, sub.remote, st.depth + 1, feed or st.stdin
-                )
+                self.walk_source(peeled.source, sub.scope, sub.via, sub.remote, st.depth + 1, feed or st.stdin)
                 return Feed(None, "unknown")
             if isinstance(peeled, unwrap.ShellStdin):
                 return self.shell_stdin(
@@ -826,9 +847,7 @@ class _Walker:
                 )
             if isinstance(peeled, unwrap.ScriptFile):
                 idx = argv.index(peeled.path) if peeled.path in argv else -1
-                return self.script_file(
-                    argv, dynamic, idx, feeds.get(idx), st, (*via, peeled.label), remote, cwd, text
-                )
+                return self.script_file(argv, dynamic, idx, feeds.get(idx), st, (*via, peeled.label), remote, cwd, text)
         else:
             raise AnalysisLimit(f"more than {self.ctx.config.max_unwrap_depth} nested wrappers")
         if st.scope.cwd == UNKNOWN_CWD:
@@ -1096,15 +1115,11 @@ class _Walker:
                 continue
             if r.op in ("<", "<&", "<>"):
                 self.trace.effects.extend(
-                    files.read_effects(
-                        r.target, self.ctx, evidence=cmd.evidence, via=cmd.via, cwd=cmd.cwd or None
-                    )
+                    files.read_effects(r.target, self.ctx, evidence=cmd.evidence, via=cmd.via, cwd=cmd.cwd or None)
                 )
                 continue
             self.trace.effects.extend(
-                files.write_effects(
-                    r.target, self.ctx, evidence=cmd.evidence, via=cmd.via, cwd=cmd.cwd or None
-                )
+                files.write_effects(r.target, self.ctx, evidence=cmd.evidence, via=cmd.via, cwd=cmd.cwd or None)
             )
 
 
@@ -1136,6 +1151,15 @@ def _backtick_source(node: Node) -> str | None:
     if not (text.startswith("`") and text.endswith("`") and len(text) >= 2 and "\\" in text):
         return None
     inner = text[1:-1]
+    result = _unescape_backticks(inner)
+    return result if result != inner else None
+
+
+_BACKTICKS = re.compile(r"`((?:[^`\\]|\\[\s\S])*)`")
+
+
+def _unescape_backticks(inner: str) -> str:
+    """Bash's backslash pass inside backticks: ``\\$``, ``\\``` and ``\\\\`` lose the backslash."""
     out: list[str] = []
     i = 0
     while i < len(inner):
@@ -1145,8 +1169,42 @@ def _backtick_source(node: Node) -> str | None:
         else:
             out.append(inner[i])
             i += 1
-    result = "".join(out)
-    return result if result != inner else None
+    return "".join(out)
+
+
+DEFAULT_IFS = " \t\n"
+_SPLIT_NODES = frozenset({"simple_expansion", "expansion", "command_substitution"})
+
+
+@functools.lru_cache(maxsize=32)
+def _ifs_separator(ifs: str) -> re.Pattern[str]:
+    white = re.escape("".join(c for c in ifs if c in DEFAULT_IFS))
+    other = re.escape("".join(c for c in ifs if c not in DEFAULT_IFS))
+    parts = []
+    if other:
+        parts.append(f"[{white}]*[{other}][{white}]*" if white else f"[{other}]")
+    if white:
+        parts.append(f"[{white}]+")
+    return re.compile("|".join(parts))
+
+
+def _split_fields(fields: list[list[Word]], w: Word, ifs: str) -> None:
+    """Split the known value of an unquoted expansion into ``fields`` (bash field splitting)."""
+    value = w.value
+    if not any(c in ifs for c in value):
+        fields[-1].append(w)
+        return
+    white = "".join(c for c in ifs if c in DEFAULT_IFS)
+    core = value.strip(white)
+    if value[0] in ifs:
+        fields.append([])
+    for k, piece in enumerate(_ifs_separator(ifs).split(core) if core else []):
+        if k:
+            fields.append([])
+        if piece:
+            fields[-1].append(Word(piece, net=w.net))
+    if value[-1] in ifs:
+        fields.append([])
 
 
 def _is_ifs(node: Node) -> bool:
@@ -1221,7 +1279,7 @@ def _blank_misparsed_keywords(data: bytes, tree: Any) -> Any:
             spans.extend((start, end, b" " * (end - start)) for start, end in _misread_keyword(node))
         for node in [*captures.get("name", []), *captures.get("arg", [])] if glued else []:
             text = node.text or b""
-            if text.startswith(b"\n\\") and len(text) > 2 and text[2] < 0x80:
+            if text.startswith(b"\n\\") and len(text) > 2 and text[2] < 0x80 and not _in_backticks(node):
                 char = text[2:3]
                 quoted = b'"\'"' if char == b"'" else b"'" + char + b"'"
                 spans.append((node.start_byte + 1, node.start_byte + 3, quoted))
@@ -1233,6 +1291,16 @@ def _blank_misparsed_keywords(data: bytes, tree: Any) -> Any:
         data = bytes(buf)
         tree = _get_parser().parse(data)
     return tree
+
+
+def _in_backticks(node: Node) -> bool:
+    """Inside a backtick substitution (re-parsed after bash's backslash pass)."""
+    cur = node.parent
+    while cur is not None:
+        if cur.type == "command_substitution" and (cur.text or b"").startswith(b"`"):
+            return True
+        cur = cur.parent
+    return False
 
 
 def _misread_keyword(word_node: Node) -> list[tuple[int, int]]:

@@ -436,9 +436,7 @@ def _statement(text: str, code: str, dialect: str | None, found: _Found, depth: 
     if depth > MAX_DEPTH or not code.strip():
         return
     if _COPY_PROGRAM.search(code):
-        attrs: dict[str, AttrValue] = {
-            "reason": "COPY ... PROGRAM runs a shell command on the database server"
-        }
+        attrs: dict[str, AttrValue] = {"reason": "COPY ... PROGRAM runs a shell command on the database server"}
         found.add("opaque_exec", {**attrs, "command": _clip(text)})
     plain_txn = _PLAIN_TXN.match(code) is not None
     if plain_txn or not _RISKY.search(text):
@@ -554,9 +552,7 @@ def _tree(tree: Any, text: str, code: str, dialect: str | None, found: _Found, d
             db = bool(node.args.get("is_database"))
             found.add(
                 "db.destructive",
-                _destructive(
-                    "TRUNCATE DATABASE" if db else "TRUNCATE", "database" if db else "table", objs, text
-                ),
+                _destructive("TRUNCATE DATABASE" if db else "TRUNCATE", "database" if db else "table", objs, text),
             )
         elif isinstance(node, exp.Delete | exp.Update):
             _dml(node, text, found)
@@ -581,9 +577,7 @@ def _tree(tree: Any, text: str, code: str, dialect: str | None, found: _Found, d
                 ),
             )
         elif isinstance(node, exp.Insert) and node.args.get("overwrite"):
-            found.add(
-                "db.destructive", _destructive("INSERT OVERWRITE", "table", (_node_name(node.this),), text)
-            )
+            found.add("db.destructive", _destructive("INSERT OVERWRITE", "table", (_node_name(node.this),), text))
         elif (
             isinstance(node, exp.Create)
             and node.args.get("replace")
@@ -602,9 +596,7 @@ def _tree(tree: Any, text: str, code: str, dialect: str | None, found: _Found, d
     if len(found.items) == before:
         write = None
         if isinstance(tree, exp.Select) and not tree.args.get("into"):
-            write = any(
-                isinstance(n, exp.Insert | exp.Merge | exp.Create | exp.Copy) for n in tree.walk(prune=prune)
-            )
+            write = any(isinstance(n, exp.Insert | exp.Merge | exp.Create | exp.Copy) for n in tree.walk(prune=prune))
         found.add("db.query", _query(text, code, write=write))
 
 
@@ -653,9 +645,7 @@ def _alter(node: Any, text: str, found: _Found, handled: set[int], drop_parts: t
                     {"statement": f"ALTER {kind} {verb}", "write": True, "parsed": True, "sql": _clip(text)},
                 )
             else:
-                found.add(
-                    "db.destructive", _destructive(f"ALTER {kind} {verb}", "table", objs, text, where=where)
-                )
+                found.add("db.destructive", _destructive(f"ALTER {kind} {verb}", "table", objs, text, where=where))
             for sub in action.walk():
                 handled.add(id(sub))
 
@@ -794,9 +784,7 @@ def _null_pair(e: Any) -> bool:
         p = part.this if isinstance(part, exp.Paren) else part
         if isinstance(p, exp.Is) and isinstance(p.expression, exp.Null):
             nulls.append(p.this)
-        elif (
-            isinstance(p, exp.Not) and isinstance(p.this, exp.Is) and isinstance(p.this.expression, exp.Null)
-        ):
+        elif isinstance(p, exp.Not) and isinstance(p.this, exp.Is) and isinstance(p.this.expression, exp.Null):
             not_nulls.append(p.this.this)
     return any(a == b for a in nulls for b in not_nulls)
 
@@ -1089,9 +1077,7 @@ _MIGRATION_SQL = LazyRegex(
     r"sql/migrations|deploy|up)/(?:[^/]+/)*[^/]+\.sql$",
     re.I,
 )
-_DOWN_SQL = LazyRegex(
-    r"(?:^|/)(?:revert|verify|down|rollback)/|\.down\.sql$|(?:^|/)down\.sql$|(?:^|/)U\d[^/]*__", re.I
-)
+_DOWN_SQL = LazyRegex(r"(?:^|/)(?:revert|verify|down|rollback)/|\.down\.sql$|(?:^|/)down\.sql$|(?:^|/)U\d[^/]*__", re.I)
 _DJANGO = LazyRegex(r"(?:^|/)migrations/\d{4}_[^/]*\.py$")
 _ALEMBIC = LazyRegex(r"(?:^|/)(?:alembic|migrations?|db|database)/versions/[^/]+\.py$")
 _RAILS = LazyRegex(r"(?:^|/)db/(?:migrate|[\w-]+_migrate)/[^/]+\.rb$")
@@ -1099,9 +1085,7 @@ _JS = LazyRegex(r"(?:^|/)(?:migrations?|migration)/(?:[^/]+/)*[^/]+\.(?:js|ts|mj
 _ECTO = LazyRegex(r"(?:^|/)priv/(?:[^/]+/)*migrations/[^/]+\.exs$")
 _LARAVEL = LazyRegex(r"(?:^|/)database/migrations/[^/]+\.php$")
 
-_SQL_DOWN_MARKER = LazyRegex(
-    r"^\s*--\s*(?:\+goose\s+Down|migrate:down|\+migrate\s+Down|rollback\b)", re.I | re.M
-)
+_SQL_DOWN_MARKER = LazyRegex(r"^\s*--\s*(?:\+goose\s+Down|migrate:down|\+migrate\s+Down|rollback\b)", re.I | re.M)
 
 
 def migration_framework(path: str) -> str | None:
@@ -1234,16 +1218,8 @@ def _python_migration(
                     spec = _ALEMBIC_OPS.get(node.func.attr)
                     if spec:
                         names = tuple(_const_str(a) for a in node.args[:2] if _const_str(a))
-                        out.append(
-                            _file_effect(
-                                spec[0], spec[1], names, extra, ev, via, tool, f"op.{node.func.attr}"
-                            )
-                        )
-                elif (
-                    isinstance(node, ast.Constant)
-                    and isinstance(node.value, str)
-                    and looks_like_sql(node.value)
-                ):
+                        out.append(_file_effect(spec[0], spec[1], names, extra, ev, via, tool, f"op.{node.func.attr}"))
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str) and looks_like_sql(node.value):
                     out.extend(_sql_in_file(node.value, extra, ev, via, tool))
         return out
     for node in ast.walk(module):
@@ -1256,14 +1232,10 @@ def _python_migration(
         )
         spec = _DJANGO_OPS.get(fname)
         if spec:
-            names = tuple(
-                s for s in (_const_str(a) for a in [*node.args, *(k.value for k in node.keywords)]) if s
-            )
+            names = tuple(s for s in (_const_str(a) for a in [*node.args, *(k.value for k in node.keywords)]) if s)
             out.append(_file_effect(spec[0], spec[1], names[:3], extra, ev, via, tool, f"migrations.{fname}"))
         elif fname == "RunSQL":
-            sql_arg = (
-                node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "sql"), None)
-            )
+            sql_arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "sql"), None)
             for text in _const_strs(sql_arg):
                 out.extend(_sql_in_file(text, extra, ev, via, tool))
     return out
@@ -1356,9 +1328,7 @@ _CODE_OPS: dict[str, list[tuple[LazyRegex, str, str]]] = {
             "column",
         ),
         (
-            LazyRegex(
-                r"\bqueryInterface\.bulkDelete\s*\(\s*['\"`]?([\w.]*)['\"`]?\s*,\s*(?:null|\{\s*\}|undefined)"
-            ),
+            LazyRegex(r"\bqueryInterface\.bulkDelete\s*\(\s*['\"`]?([\w.]*)['\"`]?\s*,\s*(?:null|\{\s*\}|undefined)"),
             "DELETE",
             "rows",
         ),

@@ -80,9 +80,7 @@ def _file_write(action: Action, ctx: Context) -> Iterator[Effect]:
         yield from files.write_effects(path, ctx, evidence=evidence, cwd=action.cwd)
         if isinstance(content, str) and content:
             if len(content) > MAX_CONTENT_BYTES:
-                raise AnalysisLimit(
-                    f"file content is {len(content)} bytes; the analysis limit is {MAX_CONTENT_BYTES}"
-                )
+                raise AnalysisLimit(f"file content is {len(content)} bytes; the analysis limit is {MAX_CONTENT_BYTES}")
             yield from sql.migration_file_effects(ctx.resolve(path, action.cwd), content, evidence=evidence)
 
 
@@ -104,9 +102,7 @@ def _mcp(action: Action, ctx: Context) -> Iterator[Effect]:
     attrs: dict[str, Any] = {"server": server, "tool": tool, "environment": env}
     yield Effect("mcp.call", {**attrs, "destructive": bool(words & _DESTRUCTIVE)}, evidence=evidence)
     if words & _DEPLOY:
-        yield Effect(
-            "deploy", {**attrs, "tool": f"mcp:{server}", "production": env == "production"}, evidence=evidence
-        )
+        yield Effect("deploy", {**attrs, "tool": f"mcp:{server}", "production": env == "production"}, evidence=evidence)
     if words & _PUBLISH:
         yield Effect("publish", {**attrs, "tool": f"mcp:{server}"}, evidence=evidence)
     if words & _MERGE and isinstance(args, dict) and (args.get("admin") or args.get("bypass")):

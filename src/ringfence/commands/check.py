@@ -30,8 +30,12 @@ def add_action_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--content-file", type=Path, help="file whose content the Write/Edit would write")
     p.add_argument("--input", dest="tool_input", help="MCP tool arguments as a JSON object")
     p.add_argument("--cwd", default=None, help="directory the action runs in (default: here)")
-    p.add_argument("--env", dest="environment", choices=("development", "staging", "production"),
-                   help="environment the action targets, when nothing in it says")
+    p.add_argument(
+        "--env",
+        dest="environment",
+        choices=("development", "staging", "production"),
+        help="environment the action targets, when nothing in it says",
+    )
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- followed by the shell command")
 
 
@@ -91,7 +95,10 @@ def action_from_args(ns: argparse.Namespace) -> Action:
             field = {"Write": "content", "Edit": "new_string", "NotebookEdit": "new_source"}.get(ns.tool, "content")
             tool_input[field] = content
             if ns.tool == "MultiEdit":
-                tool_input = {"file_path": tool_input["file_path"], "edits": [{"old_string": "", "new_string": content}]}
+                tool_input = {
+                    "file_path": tool_input["file_path"],
+                    "edits": [{"old_string": "", "new_string": content}],
+                }
         elif ns.tool == "MultiEdit":
             tool_input["edits"] = []
     try:
@@ -104,8 +111,12 @@ def action_from_args(ns: argparse.Namespace) -> Action:
 
 
 def cli_principal() -> Principal:
-    return Principal(PrincipalType.AGENT, os.environ.get("RINGFENCE_AGENT_ID") or "cli-check", runtime="cli",
-                     owner=os.environ.get("USER"))
+    return Principal(
+        PrincipalType.AGENT,
+        os.environ.get("RINGFENCE_AGENT_ID") or "cli-check",
+        runtime="cli",
+        owner=os.environ.get("USER"),
+    )
 
 
 def run(ns: argparse.Namespace) -> int:

@@ -10,7 +10,8 @@ from typing import Any
 
 def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "daemon", help="status or stop of the local warm daemon the hook uses",
+        "daemon",
+        help="status or stop of the local warm daemon the hook uses",
         description="The hook starts a per-user daemon on demand to answer faster; it exits after 30 idle minutes.",
     )
     p.add_argument("action", choices=("status", "stop"))

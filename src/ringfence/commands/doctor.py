@@ -326,9 +326,7 @@ def diagnose(
         )
     else:
         checks.append(
-            Check(
-                "hook wired", False, f"no ringfence {EVENT} hook in the settings files", fix=init_hint(only)
-            )
+            Check("hook wired", False, f"no ringfence {EVENT} hook in the settings files", fix=init_hint(only))
         )
         checks.append(Check("tools covered", False, "nothing is gated", fix=init_hint(only)))
         checks.append(Check("dangerous denied", False, "not run: no hook wired", fix=init_hint(only)))
@@ -352,13 +350,9 @@ def diagnose(
                 )
             )
         checks.append(
-            _probe(
-                f"dangerous denied{label}", command, DANGEROUS_COMMAND, "deny", project_dir, timeout, "danger"
-            )
+            _probe(f"dangerous denied{label}", command, DANGEROUS_COMMAND, "deny", project_dir, timeout, "danger")
         )
-        checks.append(
-            _probe(f"safe allowed{label}", command, SAFE_COMMAND, "allow", project_dir, timeout, "safe")
-        )
+        checks.append(_probe(f"safe allowed{label}", command, SAFE_COMMAND, "allow", project_dir, timeout, "safe"))
     return Report(tuple(checks), tuple(tool for tool, ok in covered.items() if ok))
 
 

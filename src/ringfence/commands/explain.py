@@ -39,8 +39,10 @@ def run(ns: argparse.Namespace) -> int:
         err.print(f"[bold red]error:[/] {exc}")
         return EXIT_USAGE
     ctx = gate.context(action)
-    console.print(f"[bold]cwd[/] {action.cwd}   [bold]workspace[/] {ctx.workspace or '(none)'}   "
-                  f"[bold]environment[/] {ctx.environment or '(unknown)'}")
+    console.print(
+        f"[bold]cwd[/] {action.cwd}   [bold]workspace[/] {ctx.workspace or '(none)'}   "
+        f"[bold]environment[/] {ctx.environment or '(unknown)'}"
+    )
     if action.kind is ActionKind.SHELL:
         from ringfence.analyze import trace_shell
         from ringfence.errors import AnalysisLimit
@@ -69,7 +71,9 @@ def run(ns: argparse.Namespace) -> int:
         except AnalysisLimit as exc:
             console.print(f"[red]analysis stopped:[/] {exc}")
     else:
-        console.print(f"[bold]1. action[/] {action.kind.value} {action.tool or ''} {dict(action.payload).get('path', '')}")
+        console.print(
+            f"[bold]1. action[/] {action.kind.value} {action.tool or ''} {dict(action.payload).get('path', '')}"
+        )
     decision = gate.evaluate(action, cli_principal())
     eff = Table(title="2. effects found", title_justify="left")
     eff.add_column("effect", style="bold")

@@ -10,7 +10,8 @@ RUNTIMES = ("claude-code",)
 
 def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "hook", help="the pre-action hook a runtime calls (reads its payload on stdin)",
+        "hook",
+        help="the pre-action hook a runtime calls (reads its payload on stdin)",
         description="Read a runtime's hook payload on stdin and print the runtime's answer on stdout.",
     )
     p.add_argument("runtime", choices=RUNTIMES, help="which runtime's hook contract to speak")

@@ -14,7 +14,8 @@ STYLE = {"allow": "green", "require_approval": "yellow", "deny": "bold red"}
 
 def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "log", help="show recent decisions (--follow to watch them live)",
+        "log",
+        help="show recent decisions (--follow to watch them live)",
         description="Show the newest decisions recorded in the ledger.",
     )
     p.add_argument("-n", "--limit", type=int, default=20, help="how many entries (default 20)")
@@ -36,8 +37,10 @@ def run(ns: argparse.Namespace) -> int:
         settings = load_settings(os.getcwd())
         assert settings.ledger_path is not None
         if not settings.ledger_path.exists():
-            console.print(f"No decisions recorded yet ({settings.ledger_path} does not exist). "
-                          "Wire an agent with `ringfence init --agent claude-code`.")
+            console.print(
+                f"No decisions recorded yet ({settings.ledger_path} does not exist). "
+                "Wire an agent with `ringfence init --agent claude-code`."
+            )
             return 0
         ledger = SQLiteLedger(settings.ledger_path)
     except Exception as exc:

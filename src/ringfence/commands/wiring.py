@@ -49,9 +49,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             metavar="DIR",
             help="the project's root directory (default: the current directory)",
         )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="show the change as a diff and write nothing"
-        )
+        parser.add_argument("--dry-run", action="store_true", help="show the change as a diff and write nothing")
         parser.set_defaults(run=run)
 
 
@@ -60,9 +58,7 @@ def target_path(scope: Scope, project_dir: Path | None) -> Path:
     if scope == "project":
         directory = project_dir if project_dir is not None else Path.cwd()
         if not directory.is_dir():
-            raise UsageError(
-                f"--project-dir {directory} is not a directory; pass the root directory of the project"
-            )
+            raise UsageError(f"--project-dir {directory} is not a directory; pass the root directory of the project")
         return settings_path("project", directory.absolute())
     return settings_path("user")
 

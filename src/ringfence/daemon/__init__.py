@@ -20,8 +20,17 @@ import zlib
 
 # Environment variables that change a decision; the client forwards exactly these.
 FORWARDED_ENV = (
-    "HOME", "USER", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "RINGFENCE_CONFIG", "RINGFENCE_LEDGER", "RINGFENCE_ENV",
-    "RINGFENCE_AGENT_ID", "RINGFENCE_AGENT_OWNER", "CLAUDE_PROJECT_DIR", "ANTHROPIC_MODEL",
+    "HOME",
+    "USER",
+    "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
+    "RINGFENCE_CONFIG",
+    "RINGFENCE_LEDGER",
+    "RINGFENCE_ENV",
+    "RINGFENCE_AGENT_ID",
+    "RINGFENCE_AGENT_OWNER",
+    "CLAUDE_PROJECT_DIR",
+    "ANTHROPIC_MODEL",
 )
 
 

@@ -7,6 +7,7 @@ in-process gate loads only when the daemon cannot answer.
 from __future__ import annotations
 
 import _socket
+import contextlib
 import os
 import sys
 
@@ -44,10 +45,9 @@ def run_hook(runtime: str) -> int:
             _write(_LAST_RESORT)
             return 0
         except BaseException:
-            try:
+            with contextlib.suppress(BaseException):
                 sys.stderr.write(f"ringfence: internal error ({type(exc).__name__}); denied (fail closed)\n")
-            finally:
-                return 2
+            return 2  # Claude Code blocks the call on exit 2
 
 
 def _write(out: str) -> None:

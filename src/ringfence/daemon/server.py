@@ -138,10 +138,8 @@ def _handler(state: _State) -> type[socketserver.BaseRequestHandler]:
                     threading.Thread(target=self.server.shutdown, daemon=True).start()
                     return
                 with _environment(env):
-                    try:
+                    with contextlib.suppress(OSError):
                         os.chdir(cwd)
-                    except OSError:
-                        pass
                     out = answer(runtime, payload, env, lambda c: state.gate_for(c, env))
             with contextlib.suppress(OSError):
                 body = out.encode("utf-8") + b"\n"

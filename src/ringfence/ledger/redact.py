@@ -15,7 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 # Bounded repetitions keep every pattern linear on long runs of word characters.
-_SECRET_NAME = r"[A-Za-z0-9_.-]{0,40}(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH|SESSION|COOKIE|DSN|DATABASE_URL)[A-Za-z0-9_.-]{0,40}"
+_SECRET_NAME = (
+    r"[A-Za-z0-9_.-]{0,40}"
+    r"(?:TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?|AUTH|SESSION|COOKIE|DSN|DATABASE_URL)"
+    r"[A-Za-z0-9_.-]{0,40}"
+)
 
 _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]{0,10000}?-----END [A-Z ]*PRIVATE KEY-----"),
@@ -32,7 +36,9 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
 )
 _ASSIGN = re.compile(r"(?i)\b(" + _SECRET_NAME + r")(\s*[=:]\s*|\s+)(\"[^\"]*\"|'[^']*'|[^\s\"';&|]+)")
-_OPTION = re.compile(r"(?i)(--?(?:password|passwd|token|secret|api-key|apikey|auth|key)(?:=|\s+))(\"[^\"]*\"|'[^']*'|\S+)")
+_OPTION = re.compile(
+    r"(?i)(--?(?:password|passwd|token|secret|api-key|apikey|auth|key)(?:=|\s+))(\"[^\"]*\"|'[^']*'|\S+)"
+)
 _URL_PASS = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]{0,30}://[^:/\s@]{1,256}:)([^@\s/]{1,256})(@)")
 _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*(?:bearer|basic|token)?\s*)([^\s\"']+)")
 _MYSQL_P = re.compile(r"(\s-p)([^\s]{3,})")
@@ -96,8 +102,11 @@ def _redact_value(value: Any, depth: int) -> Any:
         return redact_text(value)
     if isinstance(value, Mapping):
         return {
-            str(k): (_mask(str(v)) if re.fullmatch(_SECRET_NAME, str(k), re.IGNORECASE) and isinstance(v, str)
-                     else _redact_value(v, depth + 1))
+            str(k): (
+                _mask(str(v))
+                if re.fullmatch(_SECRET_NAME, str(k), re.IGNORECASE) and isinstance(v, str)
+                else _redact_value(v, depth + 1)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):

@@ -34,8 +34,22 @@ CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 """
 
-_COLUMNS = ("ts", "principal_type", "principal_id", "runtime", "session", "action_kind", "action_digest",
-            "decision", "tier", "rules", "reason", "policy_digest")
+_COLUMNS = (
+    "ts",
+    "principal_type",
+    "principal_id",
+    "runtime",
+    "session",
+    "action_kind",
+    "action_digest",
+    "decision",
+    "tier",
+    "rules",
+    "reason",
+    "policy_digest",
+)
+
+_INSERT = f"INSERT INTO decisions ({', '.join(_COLUMNS)}, body) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
 
 
 class SQLiteLedger:
@@ -59,10 +73,7 @@ class SQLiteLedger:
         body = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         with self._lock:
             try:
-                cur = self._db.execute(
-                    f"INSERT INTO decisions ({', '.join(_COLUMNS)}, body) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
-                    [*values, body],
-                )
+                cur = self._db.execute(_INSERT, [*values, body])
             except sqlite3.Error as exc:
                 raise LedgerError(f"cannot record the decision in {self.path}: {exc}") from exc
             seq = cur.lastrowid

@@ -32,7 +32,16 @@ from ringfence.model import ApprovalRequirement, Outcome, RiskTier
 from ringfence.policy.rules import OPERATORS, Condition, Rule
 
 BUILTIN_PACKS: tuple[str, ...] = (
-    "core", "git", "fs", "db", "cloud", "k8s", "deploy", "credentials", "secrets", "gate",
+    "core",
+    "git",
+    "fs",
+    "db",
+    "cloud",
+    "k8s",
+    "deploy",
+    "credentials",
+    "secrets",
+    "gate",
 )
 
 _RULE_FIELDS = frozenset(
@@ -129,7 +138,7 @@ def _parse_rule(raw: Any, origin: str, pack: str, index: int) -> Rule:
         if k not in EFFECT_KINDS:
             raise PolicyError(f"{where}: unknown effect kind {k!r}")
     try:
-        outcome = Outcome(raw.get("decision"))
+        outcome = Outcome(str(raw.get("decision")))
     except ValueError:
         raise PolicyError(f"{where}: 'decision' must be allow, require_approval or deny") from None
     try:

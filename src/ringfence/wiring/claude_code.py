@@ -113,9 +113,7 @@ class HookEntry:
         return coverage(self.matcher)
 
 
-def _type_error(
-    path: Path, text: str | None, pointer: tuple[str | int, ...], value: Any, expected: str
-) -> NoReturn:
+def _type_error(path: Path, text: str | None, pointer: tuple[str | int, ...], value: Any, expected: str) -> NoReturn:
     where = locate(text, pointer) if text is not None else None
     line, column = where if where is not None else (None, None)
     raise SettingsFileError(
@@ -147,9 +145,7 @@ def _pre_tool_use(data: dict[str, Any], path: Path, text: str | None) -> list[An
         )
     for gi, group in enumerate(groups):
         if not isinstance(group, dict):
-            _type_error(
-                path, text, ("hooks", EVENT, gi), group, 'a matcher group ({"matcher": ..., "hooks": [...]})'
-            )
+            _type_error(path, text, ("hooks", EVENT, gi), group, 'a matcher group ({"matcher": ..., "hooks": [...]})')
         if "hooks" in group and not isinstance(group["hooks"], list):
             _type_error(path, text, ("hooks", EVENT, gi, "hooks"), group["hooks"], "an array of hooks")
     return groups
@@ -208,9 +204,7 @@ def plan_install(path: Path, command: str, *, matcher: str = MATCHER, timeout: i
         hooks = data.setdefault("hooks", {})
         groups = hooks.setdefault(EVENT, [])
     if not entries:
-        groups.append(
-            {"matcher": matcher, "hooks": [{"type": "command", "command": command, "timeout": timeout}]}
-        )
+        groups.append({"matcher": matcher, "hooks": [{"type": "command", "command": command, "timeout": timeout}]})
         changes.append(f"add a {EVENT} hook for {matcher!r}: {command}")
     else:
         first, *duplicates = entries
@@ -226,9 +220,7 @@ def plan_install(path: Path, command: str, *, matcher: str = MATCHER, timeout: i
             hook["timeout"] = timeout
             changes.append(f"set the hook timeout to {timeout} s")
         if group.get("matcher") != matcher:
-            only_ours = all(
-                isinstance(h, dict) and is_ringfence_command(h.get("command")) for h in group["hooks"]
-            )
+            only_ours = all(isinstance(h, dict) and is_ringfence_command(h.get("command")) for h in group["hooks"])
             if only_ours:
                 changes.append(f"set the matcher: {group.get('matcher')!r} → {matcher!r}")
                 group["matcher"] = matcher

@@ -90,9 +90,7 @@ class Plan:
                 tofile=str(self.path),
             )
         )
-        return "".join(
-            line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-        )
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 def read_text(path: Path) -> str | None:
