@@ -83,6 +83,16 @@ def inline_code(argv: Sequence[str]) -> tuple[str, str] | None:
     return None
 
 
+def language(name: str) -> str:
+    """The language of interpreter ``name`` (as :func:`analyse` names it)."""
+    base = name.rsplit("/", 1)[-1]
+    if PYTHONS.match(base):
+        return "python"
+    if base in NODES:
+        return "js"
+    return "php" if base.startswith("php") else base
+
+
 def reads_program_from_stdin(argv: Sequence[str]) -> bool:
     """Whether the interpreter would read its program from standard input."""
     name = argv[0].rsplit("/", 1)[-1] if argv else ""

@@ -278,8 +278,21 @@ class _Walker:
         ):
             # a bare expression (e.g. inside an ERROR node): run its substitutions
             self.expr_substitutions(node, st, level + 1)
+        elif t == "list":
+            # `a && b && c …` parses as a left-leaning chain of binary lists: walk the
+            # spine iteratively so a long chain is not mistaken for deep nesting.
+            spine: list[Node] = []
+            cur: Node | None = node
+            while cur is not None and cur.type == "list":
+                kids = cur.named_children
+                spine.extend(reversed(kids[1:]))
+                cur = kids[0] if kids else None
+            if cur is not None:
+                spine.append(cur)
+            for c in reversed(spine):
+                self.stmt(c, st, level + 1)
         else:
-            # program, list, compound_statement, do_group, if/elif/else, while, ...
+            # program, compound_statement, do_group, if/elif/else, while, ...
             for c in node.named_children:
                 self.stmt(c, st, level + 1)
 
@@ -869,6 +882,24 @@ class _Walker:
                     via=via,
                 )
             )
+            return Feed(None, "unknown")
+        if feed is not None and interp.reads_program_from_stdin(argv):
+            # `python3 - <<< 'code'`, `… | node`: the input is the program
+            self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, env, redirects or [], feed)
+            if feed.text is None:
+                return self.opaque(
+                    argv,
+                    dynamic,
+                    st,
+                    via,
+                    remote,
+                    cwd,
+                    text,
+                    f"an interpreter runs a program from {feed.source} input that cannot be seen",
+                    emit_cmd=False,
+                    source=feed.source,
+                )
+            self.interpreted((interp.language(argv[0]), feed.text), argv, st, via, remote, cwd, text)
             return Feed(None, "unknown")
         cmd = self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, env, redirects or [], feed)
         return _output_of(cmd, feed, self)

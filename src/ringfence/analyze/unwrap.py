@@ -16,14 +16,14 @@ found exactly as the wrapper would find it. Nothing here runs anything.
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 Argv = Sequence[str]
 
-SHELLS = frozenset(
-    {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash", "posh", "rbash"}
-)
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash", "posh", "rbash"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,10 +198,7 @@ def _env(argv: Argv) -> Peeled | None:
 def _is_assignment(word: str) -> bool:
     name, eq, _ = word.partition("=")
     return (
-        bool(eq)
-        and bool(name)
-        and (name[0].isalpha() or name[0] == "_")
-        and all(c.isalnum() or c == "_" for c in name)
+        bool(eq) and bool(name) and (name[0].isalpha() or name[0] == "_") and all(c.isalnum() or c == "_" for c in name)
     )
 
 
@@ -217,9 +214,7 @@ def _command(argv: Argv) -> Peeled | None:
     return _inner(argv, i, "command")
 
 
-def _simple(
-    label: str, with_value: frozenset[str] = frozenset(), long_v: frozenset[str] = frozenset()
-) -> object:
+def _simple(label: str, with_value: frozenset[str] = frozenset(), long_v: frozenset[str] = frozenset()) -> object:
     def peel_simple(argv: Argv) -> Peeled | None:
         return _inner(argv, _skip_options(argv, 1, with_value, long_with_value=long_v), label)
 
@@ -236,9 +231,7 @@ def _nice(argv: Argv) -> Peeled | None:
         a = argv[i]
         if a == "-n" or a == "--adjustment":
             i += 2
-        elif a.startswith("-") and (
-            a[1:].lstrip("-").isdigit() or a.startswith("--adjustment=") or a.startswith("-n")
-        ):
+        elif a.startswith("-") and (a[1:].lstrip("-").isdigit() or a.startswith("--adjustment=") or a.startswith("-n")):
             i += 1
         elif a == "--":
             i += 1
@@ -249,9 +242,7 @@ def _nice(argv: Argv) -> Peeled | None:
 
 
 def _timeout(argv: Argv) -> Peeled | None:
-    i = _skip_options(
-        argv, 1, frozenset({"-s", "-k"}), long_with_value=frozenset({"--signal", "--kill-after"})
-    )
+    i = _skip_options(argv, 1, frozenset({"-s", "-k"}), long_with_value=frozenset({"--signal", "--kill-after"}))
     return _inner(argv, i + 1, "timeout")  # skip DURATION
 
 
@@ -339,21 +330,52 @@ def _xargs(argv: Argv) -> Peeled | None:
     return Inner(tuple(inner), dynamic=frozenset(dyn), label="xargs")
 
 
+_PARALLEL_REPLACEMENT = re.compile(r"\{\d*(?:\.|/|//|/\.|#|%)?\}")
+_PARALLEL_MAX_ARGS = 32
+
+
+def _parallel_fill(template: str, arg: str) -> str:
+    if _PARALLEL_REPLACEMENT.search(template) is None:
+        return f"{template} {arg}"
+    return _PARALLEL_REPLACEMENT.sub(lambda _m: arg, template)
+
+
 def _parallel(argv: Argv) -> Peeled | None:
+    """``parallel CMD ::: A B`` runs the shell command ``CMD`` once per argument.
+
+    The argument replaces ``{}`` (and ``{.}``, ``{/}``, ``{1}``...) or is appended. Arguments
+    after ``:::`` are known; arguments read from standard input or a ``::::`` file are not,
+    and stand in as an unknown variable.
+    """
     i = _skip_options(
         argv,
         1,
         frozenset({"-j", "-S", "--jobs", "-a", "-d", "-N", "-n"}),
         long_with_value=frozenset({"--jobs", "--sshlogin", "--arg-file", "--delimiter"}),
     )
-    words = []
-    for w in argv[i:]:
-        if w in (":::", "::::", ":::+", "::::+"):
-            break
-        words.append(w)
+    words: list[str] = []
+    values: list[str] = []
+    known = True
+    k = i
+    while k < len(argv) and argv[k] not in (":::", "::::", ":::+", "::::+"):
+        words.append(argv[k])
+        k += 1
+    if k == len(argv):
+        known = False  # arguments come from standard input
+    while k < len(argv):
+        if argv[k] in ("::::", "::::+"):
+            known = False
+        elif argv[k] not in (":::", ":::+"):
+            values.append(argv[k])
+        k += 1
     if not words:
         return None
-    return Script(" ".join(words), "parallel", placeholders=frozenset({"{}"}))
+    template = " ".join(words)
+    args = [shlex.quote(v) for v in values[:_PARALLEL_MAX_ARGS]]
+    if not known or not args:
+        args.append('"${parallel_input}"')
+    scripts = [_parallel_fill(template, a) for a in args]
+    return Script("\n".join(scripts), "parallel", placeholders=frozenset({"{}"}))
 
 
 def _find(argv: Argv) -> Peeled | None:
@@ -460,8 +482,95 @@ def _runuser(argv: Argv) -> Peeled | None:
 
 def _script_cmd(argv: Argv) -> Peeled | None:
     for k, a in enumerate(argv):
-        if a in ("-c", "--command") and k + 1 < len(argv):
+        if k + 1 >= len(argv):
+            break
+        if a == "--command" or (a.startswith("-") and not a.startswith("--") and a[-1] == "c"):  # -c, -qc
             return Script(argv[k + 1], "script -c")
+        if a.startswith("--command="):
+            return Script(a.split("=", 1)[1], "script -c")
+    return None
+
+
+def _after_positionals(label: str, count: int, with_value: frozenset[str] = frozenset()) -> object:
+    """``label [options] POSITIONAL... CMD...`` (``chrt 10 cmd``, ``taskset 0x1 cmd``)."""
+
+    def peel_positional(argv: Argv) -> Peeled | None:
+        if any(a in ("-p", "--pid") for a in argv[1:3]):
+            return None  # acts on a running process
+        return _inner(argv, _skip_options(argv, 1, with_value) + count, label)
+
+    return peel_positional
+
+
+def _sg(argv: Argv) -> Peeled | None:
+    """``sg GROUP -c 'cmd'`` or ``sg GROUP cmd``."""
+    i = _skip_options(argv, 1, frozenset())
+    if i + 1 < len(argv) and argv[i + 1] == "-c" and i + 2 < len(argv):
+        return Script(argv[i + 2], "sg -c")
+    return _inner(argv, i + 1, "sg")
+
+
+_TMUX_RUNS = frozenset(
+    {
+        "new",
+        "new-session",
+        "new-window",
+        "neww",
+        "split-window",
+        "splitw",
+        "respawn-pane",
+        "respawnp",
+        "respawn-window",
+        "respawnw",
+        "run-shell",
+        "run",
+        "send-keys",
+        "send",
+    }
+)
+_TMUX_V = frozenset({"-c", "-e", "-F", "-n", "-s", "-t", "-x", "-y", "-f", "-l", "-L", "-S", "-T", "-N"})
+_TMUX_KEYS = frozenset({"Enter", "C-m", "C-j", "KPEnter", "Space", "Tab", "C-c"})
+
+
+def _tmux(argv: Argv) -> Peeled | None:
+    """``tmux new -d 'cmd'``, ``tmux send-keys -t x 'cmd' Enter``: a shell command in a pane."""
+    k = _skip_options(argv, 1, frozenset({"-L", "-S", "-f", "-c", "-T"}))
+    if k >= len(argv) or argv[k] not in _TMUX_RUNS:
+        return None
+    sub = argv[k]
+    i = _skip_options(argv, k + 1, _TMUX_V)
+    words = [w for w in argv[i:] if w != ";"]
+    if sub in ("send-keys", "send"):
+        words = [w for w in words if w not in _TMUX_KEYS]
+    if not words:
+        return None
+    return Script(" ".join(words), f"tmux {sub}")
+
+
+def _screen(argv: Argv) -> Peeled | None:
+    """``screen -dmS name cmd...``; ``screen -X stuff 'cmd\\n'`` types into a session."""
+    if "-X" in argv:
+        k = list(argv).index("-X")
+        if k + 2 < len(argv) and argv[k + 1] == "stuff":
+            return Script(argv[k + 2].replace("\\n", "\n").replace("^M", "\n"), "screen stuff")
+        return None
+    i = _skip_options(argv, 1, frozenset({"-S", "-c", "-e", "-h", "-p", "-t", "-T", "-s", "-X", "-r", "-x", "-R"}))
+    return _inner(argv, i, "screen")
+
+
+def _at(argv: Argv) -> Peeled | None:
+    """``at``/``batch`` read the job's shell commands from standard input or ``-f FILE``."""
+    for k, a in enumerate(argv[1:], start=1):
+        if a.startswith("-") and a[1:2] in ("l", "d", "r", "c"):
+            return None  # list, delete or show jobs
+        if a == "-f" and k + 1 < len(argv):
+            return ScriptFile(argv[k + 1], argv[0])
+    return ShellStdin(argv[0].rsplit("/", 1)[-1])
+
+
+def _gdb(argv: Argv) -> Peeled | None:
+    if "--args" in argv:
+        return _inner(argv, list(argv).index("--args") + 1, "gdb --args")
     return None
 
 
@@ -524,9 +633,7 @@ def _docker(argv: Argv) -> Peeled | None:
     if sub in ("compose",) and len(argv) > 2 and argv[2] in ("exec", "run"):
         i = _skip_options(argv, 3, frozenset({"-u", "-w", "-e"}), long_with_value=_DOCKER_EXEC_V)
         if i + 1 < len(argv):
-            return Inner(
-                tuple(argv[i + 1 :]), label=f"{argv[0]} compose {argv[2]}", remote=f"service:{argv[i]}"
-            )
+            return Inner(tuple(argv[i + 1 :]), label=f"{argv[0]} compose {argv[2]}", remote=f"service:{argv[i]}")
     return None
 
 
@@ -567,9 +674,7 @@ def _npx(argv: Argv) -> Peeled | None:
 def _pm_exec(argv: Argv) -> Peeled | None:
     # pnpm exec|dlx X, yarn exec|dlx X, npm exec -- X, bun x X
     if len(argv) >= 3 and argv[1] in ("exec", "dlx", "x"):
-        i = _skip_options(
-            argv, 2, frozenset({"-c", "-p"}), long_with_value=frozenset({"--package", "--call"})
-        )
+        i = _skip_options(argv, 2, frozenset({"-c", "-p"}), long_with_value=frozenset({"--package", "--call"}))
         return _inner(argv, i, f"{argv[0]} {argv[1]}")
     return None
 
@@ -602,9 +707,7 @@ def _uv(argv: Argv) -> Peeled | None:
 def _subcommand_runner(sub: str, label: str) -> object:
     def peel_sub(argv: Argv) -> Peeled | None:
         if len(argv) >= 3 and argv[1] == sub:
-            i = _skip_options(
-                argv, 2, frozenset({"-n", "-e"}), long_with_value=frozenset({"--name", "--env"})
-            )
+            i = _skip_options(argv, 2, frozenset({"-n", "-e"}), long_with_value=frozenset({"--name", "--env"}))
             return _inner(argv, i, label)
         return None
 
@@ -634,9 +737,7 @@ WRAPPERS: dict[str, object] = {
     "stdbuf": _simple("stdbuf", frozenset({"-i", "-o", "-e"}), frozenset({"--input", "--output", "--error"})),
     "flock": _flock,
     "watch": _watch,
-    "strace": _simple(
-        "strace", frozenset({"-o", "-e", "-p", "-s", "-u", "-P", "-a", "-E", "-I", "-b", "-X"})
-    ),
+    "strace": _simple("strace", frozenset({"-o", "-e", "-p", "-s", "-u", "-P", "-a", "-E", "-I", "-b", "-X"})),
     "ltrace": _simple("ltrace", frozenset({"-o", "-e", "-p", "-s", "-u", "-a", "-n"})),
     "xargs": _xargs,
     "parallel": _parallel,
@@ -701,6 +802,34 @@ WRAPPERS: dict[str, object] = {
     "direnv": _runner(3, "direnv exec"),
     "dotenv": _runner(1, "dotenv", frozenset({"-e", "-c", "-v"})),
     "busybox": _busybox,
+    # schedulers, sandboxes, debuggers and terminal multiplexers that run a command
+    "chrt": _after_positionals("chrt", 1, frozenset({"-T", "-P", "-D"})),
+    "taskset": _after_positionals("taskset", 1),
+    "nsenter": _simple(
+        "nsenter",
+        frozenset({"-t", "-S", "-G", "-w", "-r"}),
+        frozenset({"--target", "--setuid", "--setgid", "--wd", "--root"}),
+    ),
+    "unshare": _simple("unshare", frozenset({"-S", "-G", "-R", "-w"}), frozenset({"--setuid", "--setgid"})),
+    "firejail": _simple("firejail"),
+    "bwrap": _simple("bwrap", frozenset(), frozenset({"--bind", "--ro-bind", "--dev-bind", "--chdir", "--setenv"})),
+    "fakeroot": _simple("fakeroot", frozenset({"-l", "-i", "-s"}), frozenset({"--lib", "--faked"})),
+    "xvfb-run": _simple(
+        "xvfb-run",
+        frozenset({"-e", "-f", "-n", "-p", "-s", "-w"}),
+        frozenset({"--error-file", "--auth-file", "--server-num", "--xauth-protocol", "--server-args", "--wait"}),
+    ),
+    "valgrind": _simple("valgrind"),
+    "pkexec": _simple("pkexec", frozenset(), frozenset({"--user"})),
+    "sg": _sg,
+    "tmux": _tmux,
+    "screen": _screen,
+    "at": _at,
+    "batch": _at,
+    "gdb": _gdb,
+    "catchsegv": _simple("catchsegv"),
+    "prlimit": _simple("prlimit", frozenset({"-p"}), frozenset({"--pid"})),
+    "cgexec": _simple("cgexec", frozenset({"-g"})),
 }
 for _sh in SHELLS:
     WRAPPERS[_sh] = _shell

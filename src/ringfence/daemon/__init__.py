@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import sys
-import zlib
 
 # Environment variables that change a decision; the client forwards exactly these.
 FORWARDED_ENV = (
@@ -39,8 +38,10 @@ def socket_path() -> str:
     from ringfence import __version__
 
     base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
-    # crc32 is enough to tell installations apart (the directory is owner-only) and,
-    # unlike hashlib, costs nothing to import on the hook's hot path.
-    key = sys.prefix + "\0" + __version__
-    tag = f"{zlib.crc32(key.encode()):08x}"
+    # FNV-1a is enough to tell installations apart (the directory is owner-only) and,
+    # unlike hashlib or zlib, costs nothing to import on the hook's hot path.
+    h = 0xCBF29CE484222325
+    for byte in (sys.prefix + "\0" + __version__).encode():
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    tag = f"{h:016x}"
     return os.path.join(base, f"ringfence-{os.getuid()}", f"d-{tag}.sock")
