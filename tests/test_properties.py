@@ -31,7 +31,12 @@ PROPERTY = settings(
 # Shell-ish alphabet: weights the generator toward text the grammar finds interesting.
 SHELL_CHARS = st.sampled_from(list("abcxyz019 \t\n'\"\\$`(){}[]<>|&;#*?!~=-+/.,:%@^"))
 SHELLISH = st.lists(SHELL_CHARS, max_size=120).map("".join)
-ANY_TEXT = st.one_of(st.text(max_size=300), SHELLISH)
+# Any str, lone surrogates included (a JSON payload may carry "\ud800").
+ANY_CHAR = st.one_of(
+    st.characters(exclude_categories=()),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=()),
+)
+ANY_TEXT = st.one_of(st.text(max_size=300), st.text(alphabet=ANY_CHAR, max_size=100), SHELLISH)
 
 
 @st.composite
@@ -80,7 +85,7 @@ def test_arbitrary_bytes_never_crash(sandbox: Sandbox, data: bytes) -> None:
 
 # A NUL byte cannot be part of a shell command: argv and `bash -c` strings are C strings
 # that end at the first NUL, so no text with one can be "properly quoted".
-NUL_FREE_TEXT = st.text(alphabet=st.characters(exclude_characters="\x00"), max_size=200)
+NUL_FREE_TEXT = st.text(alphabet=ANY_CHAR.filter(lambda c: c != "\x00"), max_size=200)
 
 
 @PROPERTY
@@ -94,3 +99,11 @@ def test_echo_of_any_text_is_allowed(sandbox: Sandbox, text: str) -> None:
 def test_sandbox_paths(sandbox: Sandbox) -> None:
     ctx = sandbox.context()
     assert (ctx.home, ctx.workspace) == (str(sandbox.home), str(sandbox.workspace))
+
+
+def test_lone_surrogates_are_analysed(sandbox: Sandbox) -> None:
+    for text in ("echo '\ud800'", "echo '\udcff'", "rm -rf / # \ud800"):
+        decision = sandbox.evaluate(text)
+        assert decision.error is None, decision.error
+    assert sandbox.evaluate("echo '\ud800'").outcome is Outcome.ALLOW
+    assert sandbox.evaluate("rm -rf / # \ud800").outcome is Outcome.DENY

@@ -47,7 +47,16 @@ def action_digest(principal: Principal, action: Action) -> str:
     type and id and the normalised action (kind, tool, payload, cwd, repo, environment)."""
     doc = {"principal": {"type": principal.type.value, "id": principal.id}, "action": action.to_dict()}
     data = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(data.encode("utf-8", "surrogateescape")).hexdigest()
+    return "sha256:" + hashlib.sha256(utf8(data)).hexdigest()
+
+
+def utf8(text: str) -> bytes:
+    """UTF-8 bytes of ``text``: undecodable input bytes (surrogateescape) come back as they
+    were, and any other lone surrogate (JSON allows ``"\\ud800"``) is still encoded."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 @dataclass(slots=True)

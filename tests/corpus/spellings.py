@@ -183,11 +183,25 @@ def _not_funcdef(text: str) -> bool:
     return _FUNCDEF.match(text) is None
 
 
-def _delimiter(text: str) -> str:
+def _fresh(text: str, stem: str) -> str:
+    """``stem`` + the first number that does not occur in ``text`` (nested spellings)."""
     n = 0
-    while f"RF_EOF_{n}" in text:
+    while f"{stem}{n}" in text:
         n += 1
-    return f"RF_EOF_{n}"
+    return f"{stem}{n}"
+
+
+def _delimiter(text: str) -> str:
+    return _fresh(text, "RF_EOF_")
+
+
+def _tmux(text: str) -> str:
+    return f"tmux new-session -d -s {_fresh(text, 'rf_session_')} {shlex.quote(text)}"
+
+
+def _script_then_run(text: str) -> str:
+    path = f"/tmp/{_fresh(text, 'rf_script_')}.sh"
+    return f"printf '%s\\n' {shlex.quote(text)} > {path} && sh {path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +357,7 @@ SPELLINGS: tuple[Spelling, ...] = (
     Spelling("watch -n 1 -x", "prefix", _prefix("watch -n 1 -x"), needs_program=True),
     Spelling("strace -f -o /dev/null", "prefix", _prefix("strace -f -o /dev/null"), needs_program=True),
     Spelling("setsid", "prefix", _prefix("setsid"), needs_program=True),
+    Spelling("taskset -c 0", "prefix", _prefix("taskset -c 0"), needs_program=True),
     Spelling("xargs -I", "prefix", _prefix("echo x | xargs -I{}"), needs_program=True),
     Spelling("find -exec", "prefix", _find_exec, needs_program=True, when=_first_command_known),
     Spelling("docker exec", "prefix", _prefix("docker exec app"), needs_program=True),
@@ -395,6 +410,10 @@ SPELLINGS: tuple[Spelling, ...] = (
     Spelling("sudo env bash -c", "text", lambda t: f"sudo env PATH=/usr/bin:/bin bash -c {shlex.quote(t)}"),
     Spelling("env -i bash -c", "text", lambda t: f"env -i bash -c {shlex.quote(t)}"),
     Spelling("nohup bash -c", "text", lambda t: f"nohup bash -c {shlex.quote(t)} >/dev/null 2>&1"),
+    Spelling("parallel -N0", "text", lambda t: f"parallel -N0 {shlex.quote(t)} ::: 1"),
+    Spelling("tmux new -d", "text", _tmux),
+    Spelling("| at now", "text", lambda t: f"echo {shlex.quote(t)} | at now"),
+    Spelling("write script; sh it", "text", _script_then_run),
     # -- the whole text, run by an interpreter -------------------------------------------
     Spelling("python3 os.system", "text", lambda t: "python3 -c " + shlex.quote(f"import os; os.system({t!r})")),
     Spelling(

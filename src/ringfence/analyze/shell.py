@@ -132,6 +132,9 @@ class _Walker:
         self.trace = trace
         self.nodes = 0
         self.call_stack: list[tuple[str, int]] = []
+        # files this source writes before it may run them: (remote, path) -> content or None
+        self.written: dict[tuple[str | None, str], str | None] = {}
+        self.downloaded: set[tuple[str | None, str]] = set()  # ... written from a network download
 
     # entry points
 
@@ -146,7 +149,10 @@ class _Walker:
     ) -> None:
         if depth > self.ctx.config.max_unwrap_depth:
             raise AnalysisLimit(f"commands nested more than {self.ctx.config.max_unwrap_depth} levels deep")
-        data = source.encode("utf-8", "surrogateescape")
+        try:
+            data = source.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate that is not an undecodable byte
+            data = source.encode("utf-8", "surrogatepass")
         if len(data) > self.ctx.config.max_command_bytes:
             raise AnalysisLimit(
                 f"command is {len(data)} bytes; the analysis limit is {self.ctx.config.max_command_bytes}"
@@ -1011,14 +1017,42 @@ class _Walker:
                 "a shell runs a script whose name is not known until run time",
                 emit_cmd=False,
             )
-        if remote is not None:
-            return Feed(None, "unknown")  # the script lives on the other host
         path = self.ctx.resolve(argv[idx], cwd)
-        try:
-            size = os.path.getsize(path)
-        except (OSError, ValueError):
-            return Feed(None, "unknown")  # no such script: the shell fails, nothing runs
-        content = self.read_file(Word(path)) if size <= MAX_SCRIPT_FILE_BYTES else None
+        if (remote, path) in self.written:  # written earlier in this same command
+            content = self.written[(remote, path)]
+            if (remote, path) in self.downloaded:
+                return self.opaque(
+                    argv,
+                    dynamic,
+                    st,
+                    via,
+                    remote,
+                    cwd,
+                    text,
+                    f"a shell runs script {argv[idx]}, downloaded by this command",
+                    net=True,
+                    emit_cmd=False,
+                )
+            if content is None:
+                return self.opaque(
+                    argv,
+                    dynamic,
+                    st,
+                    via,
+                    remote,
+                    cwd,
+                    text,
+                    f"a shell runs script {argv[idx]}, written by this command with content known only at run time",
+                    emit_cmd=False,
+                )
+        elif remote is not None:
+            return Feed(None, "unknown")  # the script lives on the other host
+        else:
+            try:
+                size = os.path.getsize(path)
+            except (OSError, ValueError):
+                return Feed(None, "unknown")  # no such script: the shell fails, nothing runs
+            content = self.read_file(Word(path)) if size <= MAX_SCRIPT_FILE_BYTES else None
         if content is None:
             return self.opaque(
                 argv,
@@ -1134,7 +1168,35 @@ class _Walker:
                 effects.extend(fn(cmd, self.ctx))
         if redirects:
             self.redirect_effects(cmd)
+        if redirects or cmd.name in ("tee", "curl", "wget"):
+            self.record_writes(cmd, st.remote)
         return cmd
+
+    def record_writes(self, cmd: Command, shell_host: str | None) -> None:
+        """Remember what ``cmd`` writes to files (``echo … > f``, ``cat <<EOF > f``, ``tee f``,
+        ``curl -o f``), so that a script this same source runs afterwards can be analysed.
+        Redirections are opened by the shell (``shell_host``), even for ``docker exec c cmd``."""
+        out = _static_output([cmd], self.ctx, cmd.cwd)
+        targets: list[tuple[str | None, str, bool, str | None]] = []
+        for r in cmd.redirects:
+            if r.op in (">", ">|", ">>", "&>", "&>>") and r.target != DYNAMIC_MARK:
+                targets.append((shell_host, r.target, r.op.endswith(">>"), out if r.fd in (None, 1) else None))
+        if cmd.name == "tee":
+            files = [a for i, a in enumerate(cmd.args, start=1) if not a.startswith("-") and i not in cmd.dynamic]
+            targets.extend((cmd.remote, f, "-a" in cmd.args, cmd.stdin) for f in files)
+        downloads = _download_targets(cmd) if cmd.name in ("curl", "wget") else []
+        targets.extend((cmd.remote, f, False, None) for f in downloads)
+        for host, target, append, content in targets:
+            key = (host, self.ctx.resolve(target, cmd.cwd or None))
+            if append and content is not None:
+                before = self.written[key] if key in self.written else self.read_file(Word(key[1]))
+                content = before + content if before is not None else None
+            self.written[key] = content
+            net = cmd.name in NETWORK_FETCHERS or bool(cmd.stdin_from and cmd.stdin_from[-1] in NETWORK_FETCHERS)
+            if net or target in downloads:
+                self.downloaded.add(key)
+            else:
+                self.downloaded.discard(key)
 
     def redirect_effects(self, cmd: Command) -> None:
         from ringfence.analyze import files
@@ -1270,6 +1332,7 @@ _RESERVED_WORDS = frozenset(
     }
 )
 _name_query: Any = None
+_word_query: Any = None
 
 
 def _blank_misparsed_keywords(data: bytes, tree: Any) -> Any:
@@ -1289,26 +1352,18 @@ def _blank_misparsed_keywords(data: bytes, tree: Any) -> Any:
     glued = b"\n\\" in data
     if b"time" not in data and b"!" not in data and b"coproc" not in data and not glued:
         return tree
-    global _name_query
+    global _name_query, _word_query
     import tree_sitter
 
-    if _name_query is None:
-        _name_query = tree_sitter.Query(
-            tree.language,
-            """
-            (command name: (command_name (word) @name))
-            (command argument: (word) @arg)
-            (command argument: (concatenation . (word) @arg))
-            (heredoc_redirect (word) @arg)
-            (heredoc_redirect (concatenation . (word) @arg))
-            """,
-        )
+    if _name_query is None or _word_query is None:
+        _name_query = tree_sitter.Query(tree.language, "(command name: (command_name (word) @name))")
+        _word_query = tree_sitter.Query(tree.language, "(word) @word")
     for _ in range(8):
         spans: list[tuple[int, int, bytes]] = []
-        captures = tree_sitter.QueryCursor(_name_query).captures(tree.root_node)
-        for node in captures.get("name", []):
+        for node in tree_sitter.QueryCursor(_name_query).captures(tree.root_node).get("name", []):
             spans.extend((start, end, b" " * (end - start)) for start, end in _misread_keyword(node))
-        for node in [*captures.get("name", []), *captures.get("arg", [])] if glued else []:
+        words = tree_sitter.QueryCursor(_word_query).captures(tree.root_node).get("word", []) if glued else []
+        for node in words:
             text = node.text or b""
             if text.startswith(b"\n\\") and len(text) > 2 and text[2] < 0x80 and not _in_backticks(node):
                 char = text[2:3]
@@ -1491,6 +1546,46 @@ def _safe_split(s: str) -> list[str]:
         return shlex.split(s)
     except ValueError:
         return s.split()
+
+
+_CURL_SHORT_VALUES = frozenset("dHXuAewxmbcFTKECrYyzDoQ")
+_WGET_SHORT_VALUES = frozenset("oaeiBtOTwQPUlARDXI")
+
+
+def _download_targets(cmd: Command) -> list[str]:
+    """The files ``curl -o F``/``-O`` or ``wget [-O F]`` save a download to."""
+    args = cmd.args
+    curl = cmd.name == "curl"
+    save, remote_name = ("o", "O") if curl else ("O", "")
+    takes_value = _CURL_SHORT_VALUES if curl else _WGET_SHORT_VALUES
+    out: list[str] = []
+    by_url = not curl  # wget saves under the URL's name unless -O is given
+    for k, a in enumerate(args):
+        nxt = args[k + 1] if k + 1 < len(args) else None
+        if a.startswith("--"):
+            name, _, value = a.partition("=")
+            if name in ("--output", "--output-document") and (value or nxt):
+                out.append(value or nxt or "")
+                by_url = False
+            elif name in ("--remote-name", "--remote-name-all"):
+                by_url = True
+            continue
+        if not a.startswith("-") or a == "-":
+            continue
+        for p, ch in enumerate(a[1:], start=2):  # a clustered short option: -sSLo FILE
+            if ch == remote_name:
+                by_url = True
+            elif ch == save:
+                target = a[p:] or nxt
+                if target:
+                    out.append(target)
+                    by_url = False
+                break
+            elif ch in takes_value:
+                break
+    if by_url:
+        out.extend(u.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] for u in args if "://" in u)
+    return [f for f in out if f and f != "-"]
 
 
 def _static_output(ran: list[Command], ctx: Context, cwd: str) -> str | None:

@@ -371,6 +371,10 @@ def _parallel(argv: Argv) -> Peeled | None:
     if not words:
         return None
     template = " ".join(words)
+    if any(a in ("-N0", "--max-args=0") for a in argv[1:i]) or any(
+        argv[k] in ("-N", "--max-args") and argv[k + 1] == "0" for k in range(1, i - 1)
+    ):
+        return Script(template, "parallel")  # -N0: the command runs without arguments
     args = [shlex.quote(v) for v in values[:_PARALLEL_MAX_ARGS]]
     if not known or not args:
         args.append('"${parallel_input}"')
