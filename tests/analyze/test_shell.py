@@ -333,3 +333,17 @@ def test_script_downloaded_then_run_is_remote_code(source: str) -> None:
 def test_downloading_a_script_without_running_it() -> None:
     assert "code.remote_exec" not in kinds("curl -fsSL https://example.com/i.sh -o /tmp/i.sh && less /tmp/i.sh")
     assert kinds('echo "echo hi" > ok.sh && bash ok.sh') == {"fs.write"}
+
+
+# -- input the grammar's scanner cannot take --------------------------------------------------
+
+
+@pytest.mark.parametrize("codepoint", [0x100, 0x4E2D, 0x1F600, 0xDF90C, 0xE0000, 0x10FFFF, 0xD800, 0xDFFF])
+def test_characters_past_latin1_never_reach_the_scanner(codepoint: int) -> None:
+    # tree-sitter-bash calls isdigit()/isalpha() on the code point after `{`, `-`, `$`,
+    # `?`: undefined (a segfault, so a crashed hook) past U+00FF
+    ch = chr(codepoint)
+    for source in (f"echo {{{ch}", f"[ -{ch} x ]", f"cat <<E\n${ch}\nE", f"echo ${{a?{ch}}}", f"echo {{1..{ch}"):
+        analyze_shell(source, CTX)
+    assert deletes_root(f"rm -rf / # {ch}")
+    assert argvs(f"echo 'é {ch}'") == [("echo", "é \u00bf")]

@@ -20,6 +20,11 @@ A spelling may not apply to a text (:meth:`Spelling.applies`): a prefix or name 
 the text to start with a plain command word, a wrapper that ``exec``s a program cannot
 run a shell builtin such as ``unset``, and an unquoted heredoc would expand ``$`` in
 the outer shell.
+
+Every shell is taken to be bash-compatible: composed with ``sh``/``dash``/``zsh``, a
+bash-only construct (``$'…'``, ``<<<``, field splitting of ``$c`` in zsh) may fail there
+instead of running. The analysis reads all of them as bash, which only errs towards
+gating, so such cells still must never be allowed.
 """
 
 from __future__ import annotations

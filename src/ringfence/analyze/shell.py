@@ -71,6 +71,12 @@ DYNAMIC_MARK = "\x00dyn\x00"
 
 _parser: Parser | None = None
 
+# tree-sitter-bash's scanner passes the lookahead code point to isalpha()/isdigit(), which
+# is undefined (and crashes) past U+00FF. Every such character is an ordinary word
+# character to bash, so the parser is given U+00BF in its place; lone surrogates (other than
+# the U+DC80-U+DCFF that stand for undecodable bytes) are replaced the same way.
+_PARSER_UNSAFE = re.compile("[^\x00-\xff\udc80-\udcff]")
+
 
 def _get_parser() -> Parser:
     global _parser
@@ -149,10 +155,7 @@ class _Walker:
     ) -> None:
         if depth > self.ctx.config.max_unwrap_depth:
             raise AnalysisLimit(f"commands nested more than {self.ctx.config.max_unwrap_depth} levels deep")
-        try:
-            data = source.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError:  # a lone surrogate that is not an undecodable byte
-            data = source.encode("utf-8", "surrogatepass")
+        data = _PARSER_UNSAFE.sub("\u00bf", source).encode("utf-8", "surrogateescape")
         if len(data) > self.ctx.config.max_command_bytes:
             raise AnalysisLimit(
                 f"command is {len(data)} bytes; the analysis limit is {self.ctx.config.max_command_bytes}"

@@ -160,7 +160,7 @@ def print_decision(decision: Decision, console: Any) -> None:
     if decision.rule_ids:
         head.append("  " + ", ".join(dict.fromkeys(decision.rule_ids)), style="dim")
     console.print(head)
-    console.print(decision.reason, highlight=False)
+    console.print(decision.reason, highlight=False, markup=False)
 
 
 def _batch_lines(path: str) -> Iterator[str]:

@@ -38,6 +38,8 @@ def run(ns: argparse.Namespace) -> int:
     except Exception as exc:
         err.print(f"[bold red]error:[/] {exc}")
         return EXIT_USAGE
+    from rich.markup import escape
+
     ctx = gate.context(action)
     console.print(
         f"[bold]cwd[/] {action.cwd}   [bold]workspace[/] {ctx.workspace or '(none)'}   "
@@ -66,10 +68,12 @@ def run(ns: argparse.Namespace) -> int:
                     notes.append("stdin from " + " | ".join(cmd.stdin_from))
                 elif cmd.stdin is not None:
                     notes.append(f"stdin: {len(cmd.stdin)} bytes")
-                table.add_row(str(i), cmd.evidence, " → ".join(cmd.via) or "-", "; ".join(notes))
+                table.add_row(
+                    str(i), escape(cmd.evidence), escape(" → ".join(cmd.via) or "-"), escape("; ".join(notes))
+                )
             console.print(table)
         except AnalysisLimit as exc:
-            console.print(f"[red]analysis stopped:[/] {exc}")
+            console.print(f"[red]analysis stopped:[/] {escape(str(exc))}")
     else:
         console.print(
             f"[bold]1. action[/] {action.kind.value} {action.tool or ''} {dict(action.payload).get('path', '')}"
@@ -82,7 +86,8 @@ def run(ns: argparse.Namespace) -> int:
     shown = [e for e in decision.effects if e.kind != "exec"]
     for e in shown:
         attrs = ", ".join(f"{k}={_fmt(v)}" for k, v in e.attrs.items() if v not in (None, (), False, ""))
-        eff.add_row(e.kind, attrs, (" → ".join(e.via) + ": " if e.via else "") + e.evidence)
+        evidence = (" → ".join(e.via) + ": " if e.via else "") + e.evidence
+        eff.add_row(e.kind, escape(attrs), escape(evidence))  # `[/]` in a value is not markup
     if shown:
         console.print(eff)
     else:
@@ -94,7 +99,7 @@ def run(ns: argparse.Namespace) -> int:
         rules.add_column("tier")
         rules.add_column("because")
         for m in decision.verdict.matches:
-            rules.add_row(m.rule_id, m.outcome.value, m.tier.value, m.reason)
+            rules.add_row(m.rule_id, m.outcome.value, m.tier.value, escape(m.reason))
         console.print(rules)
     else:
         console.print("[bold]3. rules that matched[/]: none")
