@@ -138,3 +138,32 @@ def test_request_framing() -> None:
     assert (runtime, cwd, env, body) == ("claude-code", "/w", {"HOME": "/h", "X": "a=b"}, b'{"a":1}')
     with pytest.raises(ValueError):
         parse_request(b"HTTP/1.1 GET /\n\n")
+
+
+def test_a_native_crash_while_deciding_is_a_deny(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal kills a process past any `except`; the hook decides in a child so it still denies."""
+    import signal
+
+    from ringfence.daemon import client, dispatch
+
+    def segfault(*args: object, **kwargs: object) -> str:
+        import faulthandler
+
+        faulthandler.disable()  # only the child dies; keep pytest's crash dump out of the log
+        os.kill(os.getpid(), signal.SIGSEGV)
+        return ""
+
+    monkeypatch.setattr(dispatch, "answer", segfault)
+    out = json.loads(client._in_process("claude-code", b"{}"))["hookSpecificOutput"]
+    assert out["permissionDecision"] == "deny"
+    assert "signal 11" in out["permissionDecisionReason"]
+
+
+def test_in_process_answer_passes_through(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ringfence.daemon import client
+
+    for k, v in isolated_env(tmp_path).items():
+        monkeypatch.setenv(k, v)
+    ws = make_workspace(tmp_path)
+    out = json.loads(client._in_process("claude-code", json.dumps(payload("Bash", {"command": "ls"}, ws)).encode()))
+    assert out["hookSpecificOutput"]["permissionDecision"] == "allow"

@@ -95,9 +95,42 @@ def _ask_daemon(runtime: str, raw: bytes) -> str | None:
 
 
 def _in_process(runtime: str, raw: bytes) -> str:
-    from ringfence.daemon.dispatch import answer
+    """Decide in a forked child, so that even a native crash of the parser (a signal,
+    which no ``except`` can catch) ends in a deny instead of a dead hook."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: decide, hand the answer to the parent, never return
+        try:
+            os.close(r)
+            from ringfence.daemon.dispatch import answer
 
-    return answer(runtime, raw, os.environ)
+            view = memoryview(answer(runtime, raw, os.environ).encode("utf-8"))
+            while view:
+                view = view[os.write(w, view) :]
+        finally:
+            os._exit(0)
+    os.close(w)
+    chunks = []
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    out = b"".join(chunks).decode("utf-8", "replace").strip()
+    if os.WIFSIGNALED(status) or not (out.startswith("{") and out.endswith("}")):
+        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no answer"
+        return _crashed(how)
+    return out
+
+
+def _crashed(how: str) -> str:
+    return (
+        '{"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", '
+        f'"permissionDecisionReason": "ringfence: the analyzer stopped ({how}) while deciding this action; '
+        'denied because ringfence fails closed. Run `ringfence doctor` and report the command."}}'
+    )
 
 
 def _spawn_daemon() -> None:
