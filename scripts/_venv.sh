@@ -20,3 +20,5 @@ else
   echo "==> installing ringfence"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT"
 fi
+# Byte-compile now: the hook starts a fresh interpreter on every tool call.
+"$VENV/bin/python" -m compileall -q "$ROOT/src/ringfence" >/dev/null

@@ -44,13 +44,18 @@ class Command:
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: str = ""
     remote: str | None = None
+    # derived once: classifiers ask for these many times per command
+    _name: str = field(default="", init=False, repr=False, compare=False)
+    _evidence: str = field(default="", init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        word = self.argv[0] if self.argv else ""
+        object.__setattr__(self, "_name", word.rsplit("/", 1)[-1] if "/" in word else word)
+        object.__setattr__(self, "_evidence", " ".join(_quote(a) for a in self.argv) or self.text)
 
     @property
     def name(self) -> str:
-        if not self.argv:
-            return ""
-        word = self.argv[0]
-        return word.rsplit("/", 1)[-1] if "/" in word else word
+        return self._name
 
     @property
     def args(self) -> tuple[str, ...]:
@@ -59,7 +64,7 @@ class Command:
     @property
     def evidence(self) -> str:
         """The unwrapped command as one readable line (what a human should look at)."""
-        return " ".join(_quote(a) for a in self.argv) or self.text
+        return self._evidence
 
     def is_dynamic(self, index: int) -> bool:
         return index in self.dynamic

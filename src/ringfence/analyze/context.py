@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -158,8 +159,28 @@ class Context:
         return any(fnmatch.fnmatchcase(branch, pat) for pat in self.config.protected_branches)
 
 
+_WORKSPACE_TTL = 2.0
+_workspace_cache: dict[str, tuple[float, str | None]] = {}
+
+
 def find_workspace(cwd: str) -> str | None:
-    """The nearest directory at or above ``cwd`` holding ``.git`` (file or directory)."""
+    """The nearest directory at or above ``cwd`` holding ``.git`` (file or directory).
+
+    Cached per directory for two seconds: a warm daemon asks for the same few directories
+    thousands of times, and a repository created a moment ago is seen soon after.
+    """
+    now = time.monotonic()
+    hit = _workspace_cache.get(cwd)
+    if hit is not None and now - hit[0] < _WORKSPACE_TTL:
+        return hit[1]
+    found = _find_workspace(cwd)
+    if len(_workspace_cache) > 1024:
+        _workspace_cache.clear()
+    _workspace_cache[cwd] = (now, found)
+    return found
+
+
+def _find_workspace(cwd: str) -> str | None:
     current = cwd
     for _ in range(64):
         if os.path.lexists(posixpath.join(current, ".git")):
