@@ -38,7 +38,8 @@ def main() -> int:
         commands = ORDINARY * 3 + DANGEROUS  # the mix an agent shows: mostly ordinary
         actions = [Action(ActionKind.SHELL, {"command": c}, cwd=str(ws)) for c in commands]
         principal = Principal(PrincipalType.AGENT, "bench")
-        gate = Gate()
+        gate = Gate(cache=False)
+        cached = Gate()
         for a in actions:
             gate.evaluate(a, principal)  # warm: imports, packs, sqlglot
         parser = _get_parser()
@@ -55,11 +56,16 @@ def main() -> int:
 
         parse_rate = rate(parser.parse, encoded)  # type: ignore[arg-type]
         decide_rate = rate(lambda a: gate.evaluate(a, principal), actions)  # type: ignore[arg-type]
+        cached_rate = rate(lambda a: cached.evaluate(a, principal), actions)  # type: ignore[arg-type]
         print(f"shell actions, {len(commands)} distinct commands ({len(DANGEROUS)} dangerous), one core:")
         print(f"  baseline: tree-sitter parse only      {parse_rate:10,.0f} /s")
         print(
             f"  Gate.evaluate (analysis + policy)     {decide_rate:10,.0f} /s   "
             f"({parse_rate / decide_rate:.1f}x the cost of parsing alone)"
+        )
+        print(
+            f"  Gate.evaluate, repeated commands        {cached_rate:10,.0f} /s   "
+            "(analysis reused: same command, same context, no file read)"
         )
         # check --batch: one process, JSONL in and out
         batch = root / "batch.jsonl"

@@ -22,6 +22,7 @@ from ringfence.errors import AnalysisLimit, RingfenceError
 from ringfence.ledger import Ledger
 from ringfence.model import (
     Action,
+    ActionKind,
     Decision,
     Effect,
     Outcome,
@@ -59,11 +60,25 @@ def utf8(text: str) -> bytes:
         return text.encode("utf-8", "surrogatepass")
 
 
+CACHE_ENTRIES = 4096
+CACHE_MAX_COMMAND = 4096
+
+
 @dataclass(slots=True)
 class Gate:
+    """The decision engine for one configuration.
+
+    Shell analyses that read nothing from disk are pure functions of the command and its
+    context, so the gate keeps the last :data:`CACHE_ENTRIES` of them (agents repeat
+    ``git status`` and ``npm test`` all session long). An analysis that looked at a file
+    (a script it runs, an SQL file it feeds) is never reused.
+    """
+
     settings: Settings = field(default_factory=Settings)
     policy: Policy = field(default_factory=builtin_policy)
     ledger: Ledger | None = None
+    cache: bool = True
+    _effects: dict[tuple[str, ...], tuple[Effect, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def for_cwd(cls, cwd: str, *, record: bool = True) -> Gate:
@@ -87,10 +102,7 @@ class Gate:
         digest = action_digest(principal, action)
         try:
             ctx = self.context(action)
-            try:
-                effects = analyze(action, ctx)
-            except AnalysisLimit as exc:
-                effects = [Effect("analysis.limit", {"reason": str(exc)}, evidence=_short(action))]
+            effects = self._analyze(action, ctx)
             verdict = evaluate_policy(self.policy, effects)
         except Exception as exc:  # fail closed: any bug ends in a deny
             return failure(action, principal, exc, digest=digest, on_error=self.settings.on_error)
@@ -104,6 +116,23 @@ class Gate:
             verdict=verdict,
             action_digest=digest,
         )
+
+    def _analyze(self, action: Action, ctx: Context) -> tuple[Effect, ...]:
+        key: tuple[str, ...] | None = None
+        if self.cache and action.kind is ActionKind.SHELL and len(action.command) <= CACHE_MAX_COMMAND:
+            key = (action.command, ctx.cwd, ctx.home, ctx.workspace or "", ctx.environment or "")
+            hit = self._effects.get(key)
+            if hit is not None:
+                return hit
+        try:
+            effects = tuple(analyze(action, ctx))
+        except AnalysisLimit as exc:
+            effects = (Effect("analysis.limit", {"reason": str(exc)}, evidence=_short(action)),)
+        if key is not None and ctx.fs_reads == 0:
+            if len(self._effects) >= CACHE_ENTRIES:
+                del self._effects[next(iter(self._effects))]  # oldest first
+            self._effects[key] = effects
+        return effects
 
     def decide(self, action: Action, principal: Principal) -> Decision:
         """Evaluate, then record durably, then return. A failed record is a deny."""

@@ -8,6 +8,7 @@ could not resolve statically is marked in :attr:`Command.dynamic`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -51,7 +52,6 @@ class Command:
     def __post_init__(self) -> None:
         word = self.argv[0] if self.argv else ""
         object.__setattr__(self, "_name", word.rsplit("/", 1)[-1] if "/" in word else word)
-        object.__setattr__(self, "_evidence", " ".join(_quote(a) for a in self.argv) or self.text)
 
     @property
     def name(self) -> str:
@@ -64,13 +64,18 @@ class Command:
     @property
     def evidence(self) -> str:
         """The unwrapped command as one readable line (what a human should look at)."""
+        if not self._evidence:
+            object.__setattr__(self, "_evidence", " ".join(_quote(a) for a in self.argv) or self.text)
         return self._evidence
 
     def is_dynamic(self, index: int) -> bool:
         return index in self.dynamic
 
 
+_PLAIN = re.compile(r"[\w@%+=:,./\-~*?\[\]{}]+")
+
+
 def _quote(word: str) -> str:
-    if word and all(c.isalnum() or c in "@%+=:,./-_~*?[]{}" for c in word):
+    if _PLAIN.fullmatch(word):
         return word
     return "'" + word.replace("'", "'\"'\"'") + "'"

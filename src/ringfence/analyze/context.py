@@ -90,6 +90,9 @@ class Context:
     environment: str | None = None
     workspace: str | None = None
     depth: int = 0
+    # how many times the analysis looked at the filesystem (a script, an SQL file): an
+    # analysis that did not is a pure function of its inputs and may be reused
+    fs_reads: int = 0
 
     @classmethod
     def for_cwd(

@@ -380,6 +380,7 @@ def _read(ctx: Context, cmd: Command, path: str) -> tuple[str | None, bool]:
     read the hook's own input.
     """
     full = ctx.resolve(path, cmd.cwd or None)
+    ctx.fs_reads += 1
     try:
         info = os.stat(full)
         if not stat.S_ISREG(info.st_mode):

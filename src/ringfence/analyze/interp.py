@@ -15,6 +15,23 @@ from dataclasses import dataclass
 
 PYTHONS = re.compile(r"^(python(\d(\.\d+)?)?|pypy\d?)$")
 NODES = frozenset({"node", "nodejs", "deno", "bun"})
+# every name inline_code understands starts with one of these (a cheap first test)
+_INTERPRETER_PREFIXES = (
+    "python",
+    "pypy",
+    "node",
+    "deno",
+    "bun",
+    "perl",
+    "ruby",
+    "jruby",
+    "php",
+    "awk",
+    "gawk",
+    "mawk",
+    "nawk",
+    "busybox",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +46,8 @@ def inline_code(argv: Sequence[str]) -> tuple[str, str] | None:
     if not argv:
         return None
     name = argv[0].rsplit("/", 1)[-1]
+    if not name.startswith(_INTERPRETER_PREFIXES):
+        return None
     if PYTHONS.match(name):
         i = 1
         while i < len(argv):

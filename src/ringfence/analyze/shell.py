@@ -155,7 +155,8 @@ class _Walker:
     ) -> None:
         if depth > self.ctx.config.max_unwrap_depth:
             raise AnalysisLimit(f"commands nested more than {self.ctx.config.max_unwrap_depth} levels deep")
-        data = _PARSER_UNSAFE.sub("\u00bf", source).encode("utf-8", "surrogateescape")
+        safe = source if source.isascii() else _PARSER_UNSAFE.sub("\u00bf", source)
+        data = safe.encode("utf-8", "surrogateescape")
         if len(data) > self.ctx.config.max_command_bytes:
             raise AnalysisLimit(
                 f"command is {len(data)} bytes; the analysis limit is {self.ctx.config.max_command_bytes}"
@@ -578,6 +579,7 @@ class _Walker:
         if w.dynamic:
             return None
         path = self.ctx.resolve(w.value, cwd or None)
+        self.ctx.fs_reads += 1
         try:
             # regular files only: a FIFO, /dev/stdin or a device would block the hook
             if not stat.S_ISREG(os.stat(path).st_mode):
@@ -1051,6 +1053,7 @@ class _Walker:
         elif remote is not None:
             return Feed(None, "unknown")  # the script lives on the other host
         else:
+            self.ctx.fs_reads += 1
             try:
                 size = os.path.getsize(path)
             except (OSError, ValueError):
