@@ -77,3 +77,26 @@ def test_explicit_missing_config_is_an_error(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("RINGFENCE_CONFIG", str(tmp_path / "missing.yaml"))
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(str(_ws(tmp_path)))
+
+
+@pytest.mark.parametrize(
+    ("name", "env"),
+    [
+        ("prod-db.internal", "production"),
+        ("myprodcluster", "production"),
+        ("eu-live-1", "production"),
+        ("preprod", "staging"),
+        ("stg-2", "staging"),
+        ("api-dev", "development"),
+        ("kind-ci", "development"),
+        ("localhost", "development"),
+        ("latest", None),
+        ("devops", None),
+        ("contest", None),
+    ],
+)
+def test_default_environment_words(name: str, env: str | None) -> None:
+    """Loosening (development, staging) needs a whole word; production matches anywhere."""
+    from ringfence.analyze.context import default_environment
+
+    assert default_environment(name) == env

@@ -13,31 +13,56 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_PROTECTED_BRANCHES: tuple[str, ...] = ("main", "master", "release/*", "production")
 
-# Name patterns that say which environment a context, profile, workspace, host or app
-# belongs to when configuration does not say. Checked in order; configuration first.
-DEFAULT_ENVIRONMENT_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("*prod*", "production"),
-    ("*prd*", "production"),
-    ("*live*", "production"),
-    ("*stag*", "staging"),
-    ("*stg*", "staging"),
-    ("*preprod*", "staging"),
-    ("*dev*", "development"),
-    ("*local*", "development"),
-    ("*test*", "development"),
-    ("*sandbox*", "development"),
-    ("minikube", "development"),
-    ("kind-*", "development"),
-    ("docker-desktop", "development"),
-    ("localhost", "development"),
-    ("127.0.0.1", "development"),
+# When configuration does not say which environment a name (kube context, profile,
+# workspace, host, app) belongs to, these decide. The asymmetry is deliberate: calling
+# something production only makes the gate stricter, so any name *containing* a
+# production marker counts ("myprodcluster", "eu-live-1"); calling something development
+# or staging loosens it, so that needs a whole word ("dev", "stg-2", "kind-ci") — never a
+# substring ("latest" is not "test", "devops-prod" is production).
+PRODUCTION_MARKERS: tuple[str, ...] = ("prod", "prd", "live")
+STAGING_WORDS = frozenset({"stage", "staging", "stag", "stg", "preprod", "uat", "qa"})
+DEVELOPMENT_WORDS = frozenset(
+    {
+        "dev",
+        "develop",
+        "development",
+        "local",
+        "localhost",
+        "test",
+        "testing",
+        "sandbox",
+        "minikube",
+        "kind",
+        "docker-desktop",
+        "127.0.0.1",
+        "scratch",
+        "ci",
+    }
 )
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+
+
+def default_environment(name: str) -> str | None:
+    """The environment a name suggests by itself, or None."""
+    lowered = name.lower()
+    if any(marker in lowered for marker in PRODUCTION_MARKERS) and "preprod" not in lowered:
+        return "production"
+    if lowered in DEVELOPMENT_WORDS:
+        return "development"
+    words = set(_WORD_SPLIT.split(lowered)) - {""}
+    if words & STAGING_WORDS:
+        return "staging"
+    if words & DEVELOPMENT_WORDS:
+        return "development"
+    return None
+
 
 CRITICAL_DIRS: tuple[str, ...] = (
     "/",
@@ -153,9 +178,9 @@ class Context:
             for pattern, env in self.config.environments.get(domain, ()):
                 if fnmatch.fnmatchcase(lowered, pattern.lower()):
                     return env
-            for pattern, env in DEFAULT_ENVIRONMENT_PATTERNS:
-                if fnmatch.fnmatchcase(lowered, pattern):
-                    return env
+            found = default_environment(lowered)
+            if found is not None:
+                return found
         return self.environment
 
     def is_protected_branch(self, branch: str) -> bool:
