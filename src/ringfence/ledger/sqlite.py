@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,22 @@ class SQLiteLedger:
             entry["seq"] = seq
             out.append(entry)
         return out
+
+    def since(self, ts: str, *, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Entries recorded at or after ``ts`` (``YYYY-MM-DDTHH:MM:SSZ``), oldest first."""
+        last = 0
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT seq, body FROM decisions WHERE ts >= ? AND seq > ? ORDER BY seq LIMIT ?", (ts, last, batch)
+                ).fetchall()
+            if not rows:
+                return
+            for seq, body in rows:
+                entry = json.loads(body)
+                entry["seq"] = seq
+                yield entry
+                last = seq
 
     def close(self) -> None:
         with self._lock:
