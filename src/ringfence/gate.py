@@ -31,7 +31,9 @@ from ringfence.model import (
     Verdict,
 )
 from ringfence.policy.evaluate import evaluate as evaluate_policy
-from ringfence.policy.load import Policy, load_builtin, load_files
+from ringfence.policy.layers import effective_policy
+from ringfence.policy.load import Policy, load_builtin
+from ringfence.policy.rules import EvalContext
 
 _builtin_policy: Policy | None = None
 
@@ -84,9 +86,7 @@ class Gate:
     def for_cwd(cls, cwd: str, *, record: bool = True) -> Gate:
         """The gate configured for ``cwd``. Raises ConfigError/PolicyError/LedgerError."""
         settings = load_settings(cwd)
-        policy = builtin_policy()
-        if settings.policy_files:
-            policy = load_files(settings.policy_files, base=policy)
+        policy = effective_policy(settings, cwd, base=builtin_policy())
         ledger: Ledger | None = None
         if record and settings.ledger_path is not None:
             from ringfence.ledger.sqlite import SQLiteLedger
@@ -103,7 +103,9 @@ class Gate:
         try:
             ctx = self.context(action)
             effects = self._analyze(action, ctx)
-            verdict = evaluate_policy(self.policy, effects)
+            verdict = evaluate_policy(
+                self.policy, effects, EvalContext(action, principal, ctx.environment or action.environment)
+            )
         except Exception as exc:  # fail closed: any bug ends in a deny
             return failure(action, principal, exc, digest=digest, on_error=self.settings.on_error)
         return Decision(
@@ -271,6 +273,7 @@ def ledger_entry(d: Decision) -> dict[str, Any]:
         "reason": redact_text(d.reason),
         "policy_digest": d.verdict.policy_digest,
         "error": d.error,
+        **({"exceptions": list(d.verdict.exceptions)} if d.verdict.exceptions else {}),
     }
 
 

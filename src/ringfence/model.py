@@ -204,6 +204,8 @@ class Verdict:
     tier: RiskTier
     matches: tuple[RuleMatch, ...] = ()
     policy_digest: str = ""
+    exceptions: tuple[str, ...] = ()
+    """Exceptions (``unless``) that suppressed a rule: ``"rule-id: reason (expires …)"``."""
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
@@ -252,6 +254,8 @@ class Decision:
             "action_digest": self.action_digest,
             "policy_digest": self.verdict.policy_digest,
         }
+        if self.verdict.exceptions:
+            out["exceptions"] = list(self.verdict.exceptions)
         approval = self.verdict.approval
         if self.outcome is Outcome.REQUIRE_APPROVAL and approval is not None:
             out["approval"] = approval.to_dict()

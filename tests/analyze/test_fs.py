@@ -604,3 +604,60 @@ def shell(line: str, ctx: Context) -> list[Effect]:
 def test_end_to_end(line: str, outcome: Outcome, ctx: Context) -> None:
     effects = shell(line, ctx)
     assert evaluate(policy(), effects).outcome is outcome, effects
+
+
+# -- a repository's .git/config --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "sed -i 's/hooksPath = .githooks/hooksPath = \\/tmp\\/h/' .git/config",
+        "tee -a .git/config",
+        "cp /tmp/evil-config .git/config",
+        "cp /tmp/dir/config .git",
+        "mv /tmp/new .git/config",
+        "install -m 644 cfg .git/config",
+        "ln -sf /tmp/cfg .git/config",
+        "tee vendor/lib/.git/config",
+        "cp cfg .git/modules/lib/config",
+    ],
+)
+def test_git_config_writes_need_approval(line: str, ctx: Context) -> None:
+    w = one(line, ctx, "fs.write")
+    assert w.attrs["git_config"] is True
+    v = evaluate(policy(), run(line, ctx))
+    assert v.outcome is Outcome.REQUIRE_APPROVAL and v.rule_ids == ("fs.git-config-write",)
+    assert v.tier is RiskTier.MEDIUM
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "sed -n '1,20p' .git/config",
+        "cp .git/config /tmp/config.bak",
+        "cp config.yaml config/",
+        "sed -i 's/a/b/' src/config",
+        "tee .gitconfig.example",
+        "cp hooks.cfg .github/config",
+    ],
+)
+def test_not_git_config_writes(line: str, ctx: Context) -> None:
+    assert all(not e.attrs.get("git_config") for e in run(line, ctx))
+    assert decide(line, ctx) is Outcome.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("line", "outcome"),
+    [
+        ("echo '[core]\\n\\tfsmonitor = sh -c evil' >> .git/config", Outcome.REQUIRE_APPROVAL),
+        ("printf '[alias]\\n\\tst = !sh x\\n' > .git/config", Outcome.REQUIRE_APPROVAL),
+        ("sudo sed -i 's/x/y/' .git/config", Outcome.REQUIRE_APPROVAL),
+        ("cat .git/config", Outcome.ALLOW),
+        ("git config user.email dev@example.com", Outcome.ALLOW),
+        ("echo x > .git/hooks/pre-push", Outcome.DENY),
+    ],
+)
+def test_git_config_end_to_end(line: str, outcome: Outcome, ctx: Context) -> None:
+    effects = shell(line, ctx)
+    assert evaluate(policy(), effects).outcome is outcome, effects

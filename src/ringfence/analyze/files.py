@@ -9,6 +9,8 @@ the file tools (Write, Edit, Read) and the domain classifiers (``fs``, ``secrets
 - :func:`is_secret_path` — ``.env`` files, private keys, cloud and registry credentials;
 - :func:`is_gate_path` — ringfence's own configuration and state, agent hook settings;
 - :func:`is_ci_config` — CI/CD pipeline definitions;
+- :func:`is_git_config` — a repository's own git configuration (``.git/config``), which
+  can make later git commands run programs;
 - :func:`is_block_device`, :func:`is_harmless_device`, :func:`is_system_path` — host facts;
 - :func:`inside_workspace`, :func:`is_scratch`, :func:`outside_workspace` — where a path is.
 
@@ -34,6 +36,7 @@ __all__ = [
     "is_block_device",
     "is_ci_config",
     "is_gate_path",
+    "is_git_config",
     "is_harmless_device",
     "is_scratch",
     "is_secret_path",
@@ -77,7 +80,7 @@ _SECRET_NAMES = frozenset(
     words("""
         .env .npmrc .pypirc .netrc _netrc .git-credentials .vault-token credentials.json
         terraform.tfstate terraform.tfstate.backup secrets.yaml secrets.yml secrets.json .pgpass .my.cnf
-        kubeconfig .htpasswd .s3cfg .boto .dockercfg
+        kubeconfig .htpasswd .s3cfg .boto .dockercfg settings-security.xml
     """)
 )
 _SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".keystore", ".jks", ".tfstate", ".kubeconfig", ".ppk")
@@ -88,7 +91,7 @@ _HOME_SECRET_DIRS = _Roots(
     words(
         """
         .ssh .aws .gnupg .config/gcloud .azure .password-store .config/gh .local/share/keyrings
-        Library/Keychains
+        Library/Keychains .config/op .op
     """
     )
 )
@@ -96,7 +99,7 @@ _HOME_SECRET_FILES = words(
     """
         .kube/config .docker/config.json .config/gh/hosts.yml .config/hub .cargo/credentials
         .cargo/credentials.toml .gem/credentials .terraform.d/credentials.tfrc.json
-        .config/rclone/rclone.conf
+        .config/rclone/rclone.conf .m2/settings-security.xml
     """
 )
 # Files in ~/.ssh that are not secret to read (public material or plain config).
@@ -141,11 +144,13 @@ def _home_rel(abspath: str, ctx: Context) -> str | None:
 
 
 def _env_file(base: str) -> bool:
-    if base == ".env":
+    """``.env``, ``.env.<x>``, ``<x>.env`` and direnv's ``.envrc``/``.envrc.<x>``, not templates."""
+    if base in (".env", ".envrc"):
         return True
-    if base.startswith(".env."):
-        parts = base[5:].lower().split(".")
-        return not any(p in _ENV_TEMPLATES for p in parts)
+    for prefix in (".env.", ".envrc."):
+        if base.startswith(prefix):
+            parts = base[len(prefix) :].lower().split(".")
+            return not any(p in _ENV_TEMPLATES for p in parts)
     if base.endswith(".env") and len(base) > 4:
         stem = base[:-4].lower()
         return not any(t in stem for t in ("example", "sample", "template", "dist", "default"))
@@ -339,6 +344,31 @@ def is_ci_config(abspath: str, ctx: Context) -> bool:
     return False
 
 
+# -- git configuration ------------------------------------------------------------------
+
+_GIT_CONFIG_NAMES = ("config", "config.worktree")
+
+
+def is_git_config(abspath: str) -> bool:
+    """A repository's own configuration: ``.git/config``, ``.git/config.worktree``, and
+    those of linked worktrees and submodules (``.git/worktrees/*/config.worktree``,
+    ``.git/modules/**/config``).
+
+    Editing one can set ``core.hooksPath``, ``core.fsmonitor``, ``core.sshCommand``,
+    filters or aliases: programs that later, ordinary git commands run. (``~/.gitconfig``
+    is a system file; ``.git/hooks/*`` is a gate path.)
+    """
+    if posixpath.basename(abspath) not in _GIT_CONFIG_NAMES:
+        return False
+    parts = abspath.split("/")
+    try:
+        at = len(parts) - 1 - parts[::-1].index(".git")
+    except ValueError:
+        return False
+    rest = parts[at + 1 :]
+    return len(rest) == 1 or (len(rest) >= 3 and rest[0] in ("modules", "worktrees"))
+
+
 # -- devices and system files -----------------------------------------------------------
 
 _BLOCK_PREFIXES = words(
@@ -478,6 +508,7 @@ def write_effects(
             outside_workspace=not inside and not is_scratch(abspath, ctx),
             critical=ctx.is_critical(abspath),
             system=is_system_path(abspath, ctx),
+            git_config=is_git_config(abspath),
         )
     ]
     if is_secret_path(abspath, ctx, write=True):

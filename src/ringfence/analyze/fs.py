@@ -2,7 +2,8 @@
 
 Understands ``rm``/``srm``/``rimraf``/``unlink``/``rmdir``, ``find … -delete``, ``shred``,
 ``truncate``, ``mv`` (onto ``/dev/null``, or of a critical path), ``cp``/``install``/
-``ln``/``tee``/``sed -i``/``dd of=`` (what they write), ``chmod``/``chown``/``chgrp``,
+``ln``/``tee``/``sed -i``/``dd of=`` (what they write; ``git_config`` when that is a
+repository's ``.git/config``), ``chmod``/``chown``/``chgrp``,
 ``git rm``/``git mv`` (the worktree side), and the disk tools (``dd`` to a device,
 ``mkfs*``, ``mke2fs``, ``mkswap``, ``wipefs``, ``fdisk``/``sfdisk``/``cfdisk``/``gdisk``/
 ``sgdisk``/``parted`` when they write, ``blkdiscard``, ``diskutil erase*``, LVM/ZFS
@@ -805,13 +806,18 @@ def _writes(cmd: Command, ctx: Context, ops: FileOps) -> Iterator[Effect]:
         if t.path is None or t.path in device_paths:
             continue
         for eff in files.write_effects(t.path, ctx, evidence=cmd.evidence, via=cmd.via):
-            if eff.kind in _WRITE_KINDS and not (t.alt and eff.kind == "fs.write" and not eff.attrs["system"]):
+            if eff.kind in _WRITE_KINDS and not (t.alt and eff.kind == "fs.write" and not _alt_matters(eff)):
                 _merge(merged.setdefault(eff.kind, {}), eff.attrs)
     for kind, attrs in merged.items():
         if cmd.remote is not None:
             attrs["inside_workspace"] = False
         attrs["tool"] = ops.tool
         yield effect(kind, cmd, **attrs)
+
+
+def _alt_matters(eff: Effect) -> bool:
+    """Whether the second reading of a copy (``cp f dir`` -> ``dir/f``) is worth a write effect."""
+    return bool(eff.attrs.get("system")) or bool(eff.attrs.get("git_config"))
 
 
 def _merge(into: dict[str, AttrValue], attrs: Mapping[str, AttrValue]) -> None:

@@ -27,6 +27,10 @@ Understood, the way git itself parses them:
 - skipping hooks: ``--no-verify`` (``-n`` on ``commit`` and ``am`` only),
   ``core.hooksPath`` pointed away from a hooks directory (``-c`` or ``git config``),
   ``HUSKY=0``/``SKIP=...``/``LEFTHOOK=0`` on a command that runs hooks;
+- committing secrets: ``add``/``stage`` (and ``commit <paths>``) of a secrets file
+  (``.env``, a private key, ``credentials.json``: :func:`files.is_secret_path`) is
+  ``secrets.exfil`` with ``destination="git"``. ``add .``/``-A``/``-u`` name no file and
+  ``rm --cached`` is the fix: neither is flagged;
 - hidden execution: configuration whose value is a program (``core.pager``,
   ``core.fsmonitor``, ``core.sshCommand``, ...) unless it is a plain pager or editor,
   ``ext::`` transport URLs, ``--upload-pack``/``--receive-pack``, ``rebase --exec``,
@@ -42,6 +46,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ringfence.analyze import files
 from ringfence.analyze.command import Command
 from ringfence.analyze.context import Context
 from ringfence.analyze.registry import effect
@@ -397,6 +402,12 @@ _CONFIG = _spec(
     " value= fixed-value url= all regexp append",
     "f:file l:list e:edit z:null",
 )
+_ADD = _spec(
+    "dry-run verbose interactive patch edit force update all ignore-removal intent-to-add refresh"
+    " ignore-errors ignore-missing renormalize sparse chmod= pathspec-from-file= pathspec-file-nul",
+    "n:dry-run v:verbose i:interactive p:patch e:edit f:force u:update A:all N:intent-to-add",
+    mitigating=("dry-run",),
+)
 _FILTER_BRANCH = _spec(
     "setup= subdirectory-filter= env-filter= tree-filter= index-filter= parent-filter= msg-filter="
     " commit-filter= tag-name-filter= prune-empty original= state-branch= force",
@@ -567,7 +578,7 @@ _Handler = Callable[[_Inv, list[str], list[bool]], Iterator[Effect]]
 
 _HANDLED_DASHED = _names(
     """
-    push reset checkout clean stash branch worktree update-ref reflog gc prune switch restore commit
+    add stage push reset checkout clean stash branch worktree update-ref reflog gc prune switch restore commit
     merge pull rebase am config filter-branch filter-repo rm checkout-index read-tree submodule bisect
     clone fetch ls-remote remote archive cherry-pick revert
     """
@@ -725,7 +736,7 @@ def _env_config(env: Mapping[str, str]) -> dict[str, str | None]:
                 raw = m.group(2)
                 out[key.lower()] = raw[1:-1] if raw is not None else None
     count = env.get("GIT_CONFIG_COUNT", "")
-    if count.isdigit():
+    if count.isascii() and count.isdigit():
         for n in range(min(int(count), 64)):
             key = env.get(f"GIT_CONFIG_KEY_{n}")
             if key:
@@ -1236,7 +1247,34 @@ def _bfg(cmd: Command) -> Iterator[Effect]:
 
 
 def _commit(inv: _Inv, args: list[str], dyn: list[bool]) -> Iterator[Effect]:
-    yield from _no_verify(inv, "commit", _COMMIT, args)
+    p = _parse(_COMMIT, args)
+    if p.help:
+        return
+    if p.on("no-verify"):
+        yield inv.emit("git.hook_bypass", operation="commit --no-verify", tool=inv.tool)
+    if not p.on("dry-run"):
+        # `git commit <paths>` stages those paths first (even one just `rm --cached`)
+        yield from _secrets_staged(inv, "git commit", [args[i] for i in p.words()], force=False)
+
+
+def _add(inv: _Inv, args: list[str], dyn: list[bool]) -> Iterator[Effect]:
+    p = _parse(_ADD, args)
+    if p.help or p.on("dry-run"):
+        return
+    yield from _secrets_staged(inv, "git add", [args[i] for i in p.words()], force=p.count("force") > 0)
+
+
+def _secrets_staged(inv: _Inv, operation: str, pathspecs: list[str], *, force: bool) -> Iterator[Effect]:
+    """Secrets files named to ``add``/``commit``: the next push publishes them, history keeps them.
+
+    Reported as ``secrets.exfil`` (``destination="git"``): the harm is disclosure to
+    everyone who can fetch the repository, not a change to the secret itself.
+    """
+    secret = tuple(p for p in inv.paths(pathspecs) if files.is_secret_path(p, inv.ctx))
+    if secret:
+        yield inv.emit(
+            "secrets.exfil", targets=secret, destination="git", operation=operation, force=force, tool=inv.tool
+        )
 
 
 def _merge(inv: _Inv, args: list[str], dyn: list[bool]) -> Iterator[Effect]:
@@ -1364,6 +1402,8 @@ _HANDLERS: dict[str, _Handler] = {
     "filter-branch": _filter_branch,
     "filter-repo": _filter_repo,
     "commit": _commit,
+    "add": _add,
+    "stage": _add,
     "merge": _merge,
     "pull": _pull,
     "am": _am,

@@ -1,15 +1,22 @@
-"""Inline interpreter code: ``python -c``, ``node -e``, ``perl -e``, ``ruby -e``, ``php -r``, awk.
+"""Inline interpreter code: ``python -c``, ``node -e``, ``perl -e``, ``ruby -e``, ``php -r``,
+awk, ``lua -e``, ``osascript -e``, ``expect -c``, ``Rscript -e``, ``pwsh -Command``, and
+makefiles read from standard input (``make -f -``).
 
-The code is parsed (Python with :mod:`ast`; the others by a linear scan for the calls
-that run processes or delete files) and reduced to directives for the shell walker:
-shell source to analyse, an argv to analyse, or ``opaque`` when the code runs
-something whose value is computed at run time. The code itself never runs.
+The code is parsed (Python with :mod:`ast`; makefiles, Tcl words and PowerShell
+statements with small dedicated readers; the others by a linear scan for the calls that
+run processes or delete files) and reduced to directives for the shell walker: shell
+source to analyse, an argv to analyse, ``opaque`` when the code runs something whose
+value is computed at run time, or ``remote`` when it runs code it downloads. The code
+itself never runs.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import re
+import shlex
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -31,12 +38,22 @@ _INTERPRETER_PREFIXES = (
     "mawk",
     "nawk",
     "busybox",
+    "lua",
+    "osascript",
+    "expect",
+    "Rscript",
+    "R",
+    "pwsh",
+    "powershell",
 )
+LUAS = frozenset({"lua", "luajit", "lua5.1", "lua5.2", "lua5.3", "lua5.4"})
+POWERSHELLS = frozenset({"pwsh", "pwsh-preview", "powershell", "pwsh.exe", "powershell.exe"})
+MAKES = frozenset({"make", "gmake", "bmake"})
 
 
 @dataclass(frozen=True, slots=True)
 class Directive:
-    kind: str  # shell | argv | opaque
+    kind: str  # shell | argv | opaque | remote
     value: str = ""
     argv: tuple[str, ...] = ()
 
@@ -85,6 +102,16 @@ def inline_code(argv: Sequence[str]) -> tuple[str, str] | None:
             if a in ("-r", "--run"):
                 return ("php", argv[i + 1])
         return None
+    if name in LUAS:
+        return _joined_flag_values(argv, ("-e",), "lua")
+    if name == "osascript":
+        return _joined_flag_values(argv, ("-e",), "applescript")
+    if name == "expect":
+        return _joined_flag_values(argv, ("-c",), "expect")
+    if name in ("Rscript", "R"):
+        return _joined_flag_values(argv, ("-e", "--expr"), "r")
+    if name in POWERSHELLS:
+        return _powershell_command(argv)
     if name in ("awk", "gawk", "mawk", "nawk", "busybox-awk"):
         i = 1
         while i < len(argv):
@@ -102,6 +129,61 @@ def inline_code(argv: Sequence[str]) -> tuple[str, str] | None:
     return None
 
 
+def _joined_flag_values(argv: Sequence[str], flags: tuple[str, ...], lang: str) -> tuple[str, str] | None:
+    """``lua -e A -e B``: the code of every ``-e``, in order, one per line."""
+    codes = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in flags]
+    return (lang, "\n".join(codes)) if codes else None
+
+
+def _powershell_command(argv: Sequence[str]) -> tuple[str, str] | None:
+    """``pwsh -Command …`` (the rest of the line) or ``-EncodedCommand`` (base64 UTF-16LE)."""
+    i = 1
+    while i < len(argv):
+        a = argv[i]
+        low = a.lower()
+        if low.startswith("--"):
+            low = low[1:]
+        if low in ("-command", "-c", "-com", "-comm", "-comma", "-comman"):
+            code = " ".join(argv[i + 1 :])
+            return ("powershell", code) if code and code != "-" else None
+        if low in ("-encodedcommand", "-e", "-ec", "-en", "-enc", "-encoded") and i + 1 < len(argv):
+            try:
+                return ("powershell", base64.b64decode(argv[i + 1], validate=True).decode("utf-16-le"))
+            except (binascii.Error, ValueError):
+                return ("powershell", "Invoke-Expression $undecodable")
+        if low in ("-file", "-f"):
+            return None
+        if low in _PS_OPTIONS_WITH_VALUE:
+            i += 2
+            continue
+        if not a.startswith("-"):
+            return None  # a script file (pwsh 7) or, for Windows PowerShell, a command
+        i += 1
+    return None
+
+
+_PS_OPTIONS_WITH_VALUE = frozenset(
+    {
+        "-executionpolicy",
+        "-ex",
+        "-ep",
+        "-inputformat",
+        "-outputformat",
+        "-of",
+        "-windowstyle",
+        "-w",
+        "-workingdirectory",
+        "-wd",
+        "-configurationname",
+        "-settingsfile",
+        "-version",
+        "-v",
+        "-psconsolefile",
+        "-custompipename",
+    }
+)
+
+
 def language(name: str) -> str:
     """The language of interpreter ``name`` (as :func:`analyse` names it)."""
     base = name.rsplit("/", 1)[-1]
@@ -109,21 +191,71 @@ def language(name: str) -> str:
         return "python"
     if base in NODES:
         return "js"
+    if base in MAKES:
+        return "make"
+    if base in LUAS:
+        return "lua"
     return "php" if base.startswith("php") else base
+
+
+def script_language(name: str) -> str | None:
+    """The language a ``#!`` line naming interpreter ``name`` runs a file as, or ``None``
+    for an interpreter :func:`analyse` does not read."""
+    if PYTHONS.match(name):
+        return "python"
+    if name in NODES:
+        return "js"
+    if name in ("perl", "ruby", "jruby") or name.startswith("php"):
+        return language(name)
+    if name in ("awk", "gawk", "mawk", "nawk"):
+        return "awk"
+    return _SCRIPT_LANGUAGES.get(name) or ("lua" if name in LUAS else "make" if name in MAKES else None)
+
+
+_SCRIPT_LANGUAGES = {
+    "Rscript": "r",
+    "osascript": "applescript",
+    "expect": "expect",
+    "pwsh": "powershell",
+    "powershell": "powershell",
+}
 
 
 def reads_program_from_stdin(argv: Sequence[str]) -> bool:
     """Whether the interpreter would read its program from standard input."""
     name = argv[0].rsplit("/", 1)[-1] if argv else ""
-    if not (PYTHONS.match(name) or name in NODES or name in ("perl", "ruby", "php")):
+    if name in MAKES:
+        return _make_reads_stdin(argv)
+    if not (PYTHONS.match(name) or name in NODES or name in LUAS or name in ("perl", "ruby", "php")):
         return False
     positional = [a for a in argv[1:] if not a.startswith("-")]
     return not positional or positional[0] == "-"
 
 
+def _make_reads_stdin(argv: Sequence[str]) -> bool:
+    """``make -f -``, ``make -f /dev/stdin``, ``make --file=-``: the makefile is the input."""
+    stdin = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+    for i, a in enumerate(argv[1:], start=1):
+        if a in ("-f", "--file", "--makefile") and i + 1 < len(argv) and argv[i + 1] in stdin:
+            return True
+        if a.startswith(("--file=", "--makefile=")) and a.split("=", 1)[1] in stdin:
+            return True
+        if a.startswith("-f") and not a.startswith("--") and a[2:] in stdin:
+            return True
+    return False
+
+
 def analyse(lang: str, code: str) -> Iterator[Directive]:
     if lang == "python":
         yield from _python(code)
+    elif lang == "make":
+        yield from _make(code)
+    elif lang == "expect":
+        yield from _expect(code)
+    elif lang == "powershell":
+        yield from _powershell(code)
+    elif lang == "r":
+        yield from _r(code)
     else:
         yield from _scan(lang, code)
 
@@ -300,16 +432,43 @@ _SCAN: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
         ("dyn", re.compile(r"\bsystem\s*\(\s*[A-Za-z_$]|\|\s*\"(?:sh|bash)\"")),
     ),
 }
+_LUA_STR = r"""(?:"((?:[^"\\]|\\[\s\S])*)"|'((?:[^'\\]|\\[\s\S])*)'|()\[\[([\s\S]*?)\]\])"""
+_SCAN["lua"] = (
+    ("shell", re.compile(r"\b(?:os\.execute|io\.popen)\s*\(?\s*" + _LUA_STR)),
+    ("rm", re.compile(r"\bos\.remove\s*\(?\s*" + _LUA_STR)),
+    ("dyn", re.compile(r"\b(?:os\.execute|io\.popen|loadstring|load)\s*\(\s*[A-Za-z_(]")),
+)
+_SCAN["applescript"] = (
+    ("shell", re.compile(r'\bdo\s+shell\s+script\s+"((?:[^"\\]|\\[\s\S])*)"()()')),
+    ("shell", re.compile(r"\bdoShellScript\s*\(\s*" + _STR)),  # JavaScript for Automation
+    ("dyn", re.compile(r'\bdo\s+shell\s+script\s+(?!")|\bdoShellScript\s*\(\s*[A-Za-z_$(]')),
+)
 _BACKTICK = re.compile(r"`((?:[^`\\]|\\.)*)`")
+# what, right after a string literal, makes it part of a longer expression (a command
+# built at run time): `exec("rm -rf " + dir)`, `os.execute("rm " .. d)`, awk `"rm " f`
+_CONTINUED = {
+    "js": re.compile(r"\s*\+"),
+    "perl": re.compile(r"\s*\.(?![.\d])"),
+    "php": re.compile(r"\s*\.(?![.\d])"),
+    "ruby": re.compile(r"\s*(?:\+|<<)"),
+    "lua": re.compile(r"\s*\.\."),
+    "applescript": re.compile(r"\s*&"),
+    "awk": re.compile(r"[ \t]*[A-Za-z_$\"(]"),
+}
 
 
 def _scan(lang: str, code: str) -> Iterator[Directive]:
+    continued = _CONTINUED.get(lang)
     for kind, pattern in _SCAN.get(lang, ()):
         for m in pattern.finditer(code):
             if kind == "dyn":
                 yield Directive("opaque", f"{lang} runs a command computed at run time")
                 continue
             index, raw = next(((i, g) for i, g in enumerate(m.groups()) if g), (0, ""))
+            end = m.end(index + 1) + 1 if raw else m.end()
+            if continued is not None and raw and code[end - 1 : end] in ("'", '"', "`") and continued.match(code, end):
+                yield Directive("opaque", f"{lang} runs a command built by string concatenation")
+                continue
             text = _unquote(lang, "\"'`"[index] if index < 3 else '"', raw)
             if text is None:
                 yield Directive("opaque", f"{lang} runs a command built by string interpolation")
@@ -378,3 +537,562 @@ def _escape_value(m: re.Match[str]) -> str:
     if newline is not None:
         return ""  # a line continuation inside the literal
     return _ESCAPES.get(other, other)
+
+
+# -- R: system(), system2(), shell(), unlink() -------------------------------------------------
+
+_R_SHELL = re.compile(r"\b(?:system|shell)\s*\(\s*(?:command\s*=\s*)?" + _STR)
+_R_SYSTEM2 = re.compile(r"\bsystem2\s*\(\s*(?:command\s*=\s*)?" + _STR + r"([^()]*(?:\([^()]*\)[^()]*)*)\)")
+_R_DELETE = re.compile(r"\b(unlink|file\.remove)\s*\(\s*(?:x\s*=\s*)?" + _STR + r"([^()]*)\)")
+_R_DYNAMIC = re.compile(
+    r"\b(?:system|system2|shell|unlink|file\.remove)\s*\(\s*(?:command\s*=\s*|x\s*=\s*)?[A-Za-z_.(]"
+)
+_R_STRINGS = re.compile(_STR)
+
+
+def _r_literal(m: re.Match[str], first: int = 0) -> str | None:
+    groups = m.groups()[first : first + 3]
+    index, raw = next(((i, g) for i, g in enumerate(groups) if g is not None), (0, ""))
+    return _unquote("r", "\"'`"[index], raw)
+
+
+def _r(code: str) -> Iterator[Directive]:
+    for m in _R_SHELL.finditer(code):
+        text = _r_literal(m)
+        if text is not None:
+            yield Directive("shell", text)
+    for m in _R_SYSTEM2.finditer(code):
+        command = _r_literal(m)
+        rest = m.group(4) or ""
+        if command is None:
+            continue
+        args = [a for a in (_r_literal(x) for x in _R_STRINGS.finditer(rest)) if a is not None]
+        if re.search(r"\b(?:args\s*=\s*)?[A-Za-z_.][A-Za-z0-9_.]*\s*(?:,|\)|$)", rest.replace("TRUE", "")):
+            yield Directive("opaque", "r system2() of arguments computed at run time")
+        # system2 pastes its arguments into a shell command line
+        yield Directive("shell", " ".join([shlex.quote(command), *args]))
+    for m in _R_DELETE.finditer(code):
+        target = _r_literal(m, 1)
+        if target is None:
+            continue
+        recursive = m.group(1) == "unlink" and re.search(r"recursive\s*=\s*(?:TRUE|T)\b", m.group(5) or "")
+        yield Directive("argv", argv=("rm", "-rf", target) if recursive else ("rm", target))
+    if _R_DYNAMIC.search(code):
+        yield Directive("opaque", "r runs a command computed at run time")
+
+
+# -- makefiles: recipe lines, `$(shell …)` and `!=` assignments are shell commands ---------------
+
+_MAKE_ASSIGN = re.compile(
+    r"^(?:(?:export|override|private)\s+)*([A-Za-z_][A-Za-z0-9_.-]*)\s*(:::=|::=|:=|\?=|\+=|!=|=)\s*(.*)$"
+)
+_MAKE_INLINE_RECIPE = re.compile(r"^[^\t#=:][^#=;]*?:(?![:=])[^;#]*;(.*)$")
+_MAKE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAKE_MAX_EXPANSION = 64 * 1024
+
+
+def _make(code: str) -> Iterator[Directive]:
+    """The shell commands a makefile runs: every recipe line (a line starting with a TAB,
+    or after ``;`` on a rule line), ``$(shell …)`` and ``VAR != cmd``.
+
+    Make variables defined in the makefile are substituted; other references
+    (environment variables, automatic variables, function calls) become unknown shell
+    variables. Every recipe is analysed, not only those of the goal that would run.
+    """
+    variables: dict[str, str] = {}
+    found: list[Directive] = []
+    for line in code.replace("\\\n", " ").split("\n"):
+        if line.startswith("\t"):
+            recipe = line[1:].lstrip(" \t@-+")
+            if recipe and not recipe.startswith("#"):
+                found.append(Directive("shell", _make_expand(recipe, variables, found)))
+            continue
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        m = _MAKE_ASSIGN.match(stripped)
+        if m is not None:
+            name, op, value = m.groups()
+            expanded = _make_expand(value, variables, found)
+            if op == "!=":
+                found.append(Directive("shell", expanded))
+                variables[name] = "$(shell)"
+            elif op == "+=":
+                variables[name] = f"{variables.get(name, '')} {value}".strip()
+            elif op != "?=" or name not in variables:
+                variables[name] = value
+            continue
+        inline = _MAKE_INLINE_RECIPE.match(stripped)
+        if inline is not None and inline.group(1).strip():
+            found.append(Directive("shell", _make_expand(inline.group(1).strip(), variables, found)))
+        else:
+            _make_expand(stripped, variables, found)  # conditionals, includes: only `$(shell …)` runs
+    yield from found
+
+
+def _make_expand(text: str, variables: dict[str, str], found: list[Directive], depth: int = 0) -> str:
+    """``text`` as make hands it to the shell: ``$$`` is ``$``, known variables are
+    substituted, ``$(shell CMD)`` records CMD; anything else is an unknown value."""
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    size = 0
+    while i < n:
+        c = text[i]
+        if c != "$" or i + 1 >= n:
+            out.append(c)
+            i += 1
+            size += 1
+            continue
+        nxt = text[i + 1]
+        if nxt == "$":
+            out.append("$")
+            i += 2
+            continue
+        if nxt not in "({":
+            out.append("${make_automatic}")  # $@ $< $^ $* ...
+            i += 2
+            continue
+        close = _balanced(text, i + 1)
+        inner = text[i + 2 : close]
+        i = close + 1
+        value: str
+        if inner.startswith("shell ") or inner.startswith("shell\t"):
+            found.append(Directive("shell", _make_expand(inner[6:], variables, found, depth + 1)))
+            value = "${make_shell_output}"
+        elif _MAKE_NAME.fullmatch(inner) and inner in variables and depth < 8 and size < _MAKE_MAX_EXPANSION:
+            value = _make_expand(variables[inner], variables, found, depth + 1)
+        elif _SHELL_NAME.fullmatch(inner):
+            value = "${" + inner + "}"  # from the environment, or unset: unknown
+        else:
+            if depth < 8:
+                _make_expand(inner, variables, found, depth + 1)  # a function call: its `$(shell …)`
+            value = "${make_value}"
+        out.append(value)
+        size += len(value)
+    return "".join(out)
+
+
+def _balanced(text: str, start: int) -> int:
+    """Index of the bracket closing the one at ``start`` (or the end of ``text``)."""
+    opening = text[start]
+    closing = ")" if opening == "(" else "}"
+    depth = 0
+    for j in range(start, len(text)):
+        if text[j] == opening:
+            depth += 1
+        elif text[j] == closing:
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(text)
+
+
+# -- expect (Tcl): spawn, exec, system, and what is typed into a spawned shell ------------------
+
+_TCL_COMMAND = re.compile(r"(?:^|(?<=[\n;{\[]))[ \t]*(spawn|exec|system|send)(?=[ \t])")
+_TCL_ESCAPES = {"r": "\n", "n": "\n", "t": "\t"}
+_SPAWN_OPTIONS_WITH_VALUE = frozenset({"-open", "-leaveopen", "-ignore"})
+_SEND_OPTIONS_WITH_VALUE = frozenset({"-i"})
+_INTERACTIVE = frozenset(
+    {"sh", "bash", "zsh", "dash", "ksh", "fish", "ssh", "su", "sudo", "telnet", "docker", "kubectl", "script"}
+)
+_TCL_EXEC_OPERATORS = frozenset({"|", "|&", "&"})
+
+
+def _expect(code: str) -> Iterator[Directive]:
+    """``spawn``/``exec``/``system`` run commands; ``send`` types text into what was spawned,
+    which is a command line when that is a shell (or ssh, su, ...)."""
+    shell_spawned = False
+    for m in _TCL_COMMAND.finditer(code):
+        verb = m.group(1)
+        words = _tcl_words(_tcl_command_text(code, m.end()))
+        if words is None:
+            if verb != "send" or shell_spawned:
+                yield Directive("opaque", f"expect {verb} of a value computed at run time")
+            continue
+        if verb == "spawn":
+            argv = _skip_tcl_options(words, _SPAWN_OPTIONS_WITH_VALUE)
+            if argv:
+                shell_spawned = shell_spawned or argv[0].rsplit("/", 1)[-1] in _INTERACTIVE
+                yield Directive("argv", argv=tuple(argv))
+        elif verb == "exec":
+            argv = _skip_tcl_options(words, frozenset())
+            if any(w in _TCL_EXEC_OPERATORS or w.startswith(("<", ">", "2>")) for w in argv):
+                yield Directive("shell", " ".join(_tcl_exec_word(w) for w in argv if "@" not in w[:3]))
+            elif argv:
+                yield Directive("argv", argv=tuple(argv))
+        elif verb == "system":
+            yield Directive("shell", " ".join(words))
+        elif shell_spawned:
+            typed = _skip_tcl_options(words, _SEND_OPTIONS_WITH_VALUE)
+            if typed:
+                yield Directive("shell", typed[0])
+
+
+def _tcl_exec_word(word: str) -> str:
+    if word in _TCL_EXEC_OPERATORS:
+        return word
+    if word.startswith("<<"):
+        return "<<< " + shlex.quote(word[2:])
+    for op in ("2>>", "2>", ">>", ">", "<"):
+        if word.startswith(op):
+            return op + (shlex.quote(word[len(op) :]) if word[len(op) :] else "")
+    return shlex.quote(word)
+
+
+def _skip_tcl_options(words: list[str], with_value: frozenset[str]) -> list[str]:
+    i = 0
+    while i < len(words) and words[i].startswith("-") and len(words[i]) > 1:
+        if words[i] == "--":
+            i += 1
+            break
+        i += 2 if words[i] in with_value else 1
+    return words[i:]
+
+
+def _tcl_command_text(code: str, start: int) -> str:
+    """The rest of one Tcl command: up to a newline, ``;`` or ``]``/``}`` closing an outer bracket."""
+    depth = 0
+    quoted = False
+    i = start
+    while i < len(code):
+        c = code[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"' and depth == 0:
+            quoted = not quoted
+        elif c == "{" and not quoted:
+            depth += 1
+        elif c == "}" and not quoted:
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and not quoted and c in "\n;]":
+            break
+        i += 1
+    return code[start:i]
+
+
+def _tcl_words(text: str) -> list[str] | None:
+    """Tcl words (``{…}`` literal, ``"…"`` and bare words with backslash escapes); ``None``
+    when a word substitutes a variable or a command (``$x``, ``[cmd]``)."""
+    words: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        if text[i] in " \t\r\n":
+            i += 1
+            continue
+        if text[i] == "{":
+            depth = 0
+            j = i
+            while j < n:
+                if text[j] == "\\":
+                    j += 2
+                    continue
+                depth += text[j] == "{"
+                depth -= text[j] == "}"
+                if depth == 0:
+                    break
+                j += 1
+            words.append(text[i + 1 : j])
+            i = j + 1
+            continue
+        quote = text[i] == '"'
+        j = i + 1 if quote else i
+        out: list[str] = []
+        while j < n and (text[j] != '"' if quote else text[j] not in " \t\r\n"):
+            c = text[j]
+            if c == "\\" and j + 1 < n:
+                out.append(_TCL_ESCAPES.get(text[j + 1], text[j + 1]))
+                j += 2
+                continue
+            if c in "$[":
+                return None
+            out.append(c)
+            j += 1
+        words.append("".join(out))
+        i = j + 1 if quote else j
+    return words
+
+
+# -- PowerShell: native commands, Remove-Item, Invoke-Expression ----------------------------------
+
+_PS_REMOVE = frozenset({"remove-item", "rm", "del", "erase", "ri", "rd", "rmdir"})
+_PS_INVOKE = frozenset({"iex", "invoke-expression"})
+_PS_START = frozenset({"start-process", "saps", "start"})
+_PS_CMDLET = re.compile(r"^[A-Za-z]+-[A-Za-z]+$")
+_PS_KEYWORDS = frozenset(
+    {
+        "if",
+        "else",
+        "elseif",
+        "foreach",
+        "for",
+        "while",
+        "do",
+        "until",
+        "switch",
+        "function",
+        "filter",
+        "param",
+        "return",
+        "try",
+        "catch",
+        "finally",
+        "throw",
+        "trap",
+        "exit",
+        "break",
+        "continue",
+        "begin",
+        "process",
+        "end",
+        "class",
+        "using",
+    }
+)
+_PS_DOWNLOAD_RUN = re.compile(r"(?i)\b(?:iex|invoke-expression)\b")
+_PS_DOWNLOAD = re.compile(
+    r"(?i)\b(?:iwr|irm|invoke-webrequest|invoke-restmethod|downloadstring|downloaddata|net\.webclient|curl|wget)\b"
+)
+_PS_HOME = re.compile(r"(?i)^(?:\$env:(?:HOME|USERPROFILE)|\$\{env:(?:HOME|USERPROFILE)\}|\$HOME|~)(?=$|[\\/])")
+_PS_MAX_STATEMENTS = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class _PsWord:
+    value: str
+    dynamic: bool = False
+    quoted: bool = False
+
+
+def _powershell(code: str, depth: int = 0) -> Iterator[Directive]:
+    """PowerShell statements as the commands they run.
+
+    A native command (``git push``, ``kubectl …``) is analysed as that command;
+    ``Remove-Item [-Recurse] [-Force] PATH`` (and its aliases) as ``rm``; ``Start-Process``
+    as its program; ``Invoke-Expression`` of a literal as PowerShell again, of a download
+    as remote code, of anything else as opaque. Other cmdlets are not interpreted.
+    """
+    for line in code.splitlines():
+        if _PS_DOWNLOAD_RUN.search(line) and _PS_DOWNLOAD.search(line):
+            yield Directive("remote", "powershell runs code it downloads")
+    statements = _ps_statements(code)
+    for words in statements[:_PS_MAX_STATEMENTS]:
+        yield from _ps_statement(words, depth)
+    if len(statements) > _PS_MAX_STATEMENTS:
+        yield Directive("opaque", "powershell code too long to analyse")
+
+
+def _ps_statement(words: list[_PsWord], depth: int) -> Iterator[Directive]:
+    if len(words) >= 2 and words[0].value.startswith("$") and words[1].value in ("=", "+="):
+        words = words[2:]  # $x = command ...
+    called = False
+    while words and words[0].value in ("&", ".") and not words[0].quoted:
+        words = words[1:]
+        called = True  # the call operator: `& $tool args`, `& "C:/x.exe"`
+    if not words:
+        return
+    head = words[0]
+    name = head.value.lower()
+    if called and head.dynamic:
+        yield Directive("opaque", "powershell runs a command computed at run time")
+        return
+    if not called and (head.dynamic or head.quoted or head.value[:1] in "-[@$0123456789"):
+        return  # an expression ($x.Length -gt 1, "text", (…)): not a command
+    if name in _PS_KEYWORDS:
+        return
+    if name in _PS_INVOKE:
+        args = [w for w in words[1:] if not w.value.lower().startswith("-command")]
+        if len(args) == 1 and not args[0].dynamic and depth < 4:
+            yield from _powershell(args[0].value, depth + 1)
+        elif args:
+            yield Directive("opaque", "powershell Invoke-Expression of a value computed at run time")
+        return
+    if name in _PS_REMOVE:
+        yield from _ps_remove(words)
+        return
+    if name in _PS_START:
+        yield from _ps_start(words)
+        return
+    if _PS_CMDLET.match(head.value):
+        return  # a cmdlet the analysis does not interpret
+    yield Directive("shell", " ".join(_ps_shell_word(w) for w in words))
+
+
+def _ps_remove(words: list[_PsWord]) -> Iterator[Directive]:
+    flags: list[str] = []
+    paths: list[_PsWord] = []
+    skip = False
+    for w in words[1:]:
+        if skip:
+            skip = False
+            continue
+        if w.value.startswith("-") and len(w.value) > 1 and not w.quoted and not w.dynamic:
+            param = w.value[1:].split(":", 1)[0].lower()
+            if param in ("whatif", "wi"):
+                return  # a dry run
+            if param in ("rf", "fr") or (param and "recurse".startswith(param)):
+                flags.append("-r")
+            if param in ("rf", "fr", "f") or (len(param) >= 2 and "force".startswith(param)):
+                flags.append("-f")
+            if param in ("filter", "include", "exclude", "credential", "stream"):
+                skip = True
+            continue
+        if w.quoted or w.dynamic:
+            paths.append(w)
+        else:
+            paths.extend(_PsWord(p) for p in w.value.split(",") if p)
+    if paths:
+        yield Directive("shell", " ".join(["rm", *dict.fromkeys(flags), *(_ps_shell_word(p) for p in paths)]))
+
+
+def _ps_start(words: list[_PsWord]) -> Iterator[Directive]:
+    program: _PsWord | None = None
+    args: list[_PsWord] = []
+    i = 1
+    while i < len(words):
+        w = words[i]
+        param = w.value[1:].lower() if w.value.startswith("-") and not w.quoted else ""
+        if param in ("filepath", "file", "path") and i + 1 < len(words):
+            program = words[i + 1]
+            i += 2
+            continue
+        if param in ("argumentlist", "args", "arguments") and i + 1 < len(words):
+            args.append(words[i + 1])
+            i += 2
+            continue
+        if param:
+            i += 1 if param not in ("workingdirectory", "verb", "redirectstandardoutput") else 2
+            continue
+        if program is None:
+            program = w
+        else:
+            args.append(w)
+        i += 1
+    if program is None:
+        return
+    if program.dynamic or any(a.dynamic for a in args):
+        yield Directive("opaque", "powershell Start-Process of a command computed at run time")
+        return
+    argv = [program.value, *(part for a in args for v in a.value.split(",") for part in v.split())]
+    yield Directive("argv", argv=tuple(argv))
+
+
+def _ps_shell_word(w: _PsWord) -> str:
+    if w.dynamic:
+        return '"$powershell_value"'
+    value = w.value
+    home = _PS_HOME.match(value)
+    if home is not None:
+        rest = value[home.end() :].replace("\\", "/")
+        return "~" + (("/" + shlex.quote(rest[1:])) if len(rest) > 1 else rest)
+    if not w.quoted and value in _PS_REDIRECTIONS:
+        return _PS_REDIRECTIONS[value]
+    return shlex.quote(value)
+
+
+_PS_REDIRECTIONS = {">": ">", ">>": ">>", "2>": "2>", "2>>": "2>>", "2>&1": "2>&1", "*>": "&>", "*>>": "&>>"}
+
+
+def _ps_statements(code: str) -> list[list[_PsWord]]:
+    """Statements of a PowerShell string, split at ``;``, newlines, ``|``, ``&&``/``||``.
+    A bracketed part (``(…)``, ``$(…)``, ``@(…)``, ``{…}``) is one unknown word of its
+    statement, and its own statements are listed too."""
+    statements: list[list[_PsWord]] = []
+    current: list[_PsWord] = []
+    pending: list[str] = []
+    i = 0
+    n = len(code)
+    while i < n:
+        c = code[i]
+        if c in " \t\r":
+            i += 1
+            continue
+        if code.startswith("<#", i):
+            end = code.find("#>", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        if c == "#":
+            end = code.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if c in ";\n|" or code.startswith("&&", i):
+            if current:
+                statements.append(current)
+            current = []
+            i += 2 if code.startswith(("&&", "||"), i) else 1
+            continue
+        nxt = code[i + 1 : i + 2]
+        start = i if c in "({" else i + 1 if (c in "$@" and nxt == "(") or (c == "@" and nxt == "{") else -1
+        if start >= 0:
+            close = _balanced(code, start)
+            pending.append(code[start + 1 : close])
+            current.append(_PsWord(code[i : close + 1], dynamic=True))
+            i = close + 1
+            continue
+        if c == "'":
+            j = i + 1
+            out: list[str] = []
+            while j < n:
+                if code[j] == "'" and code.startswith("''", j):
+                    out.append("'")
+                    j += 2
+                    continue
+                if code[j] == "'":
+                    break
+                out.append(code[j])
+                j += 1
+            current.append(_PsWord("".join(out), quoted=True))
+            i = j + 1
+            continue
+        if c == '"':
+            j = i + 1
+            out = []
+            while j < n and code[j] != '"':
+                if code[j] == "`" and j + 1 < n:
+                    out.append(code[j + 1])
+                    j += 2
+                    continue
+                out.append(code[j])
+                j += 1
+            value = "".join(out)
+            current.append(_ps_value(value, quoted=True))
+            i = j + 1
+            continue
+        j = i
+        out = []
+        while j < n and code[j] not in " \t\r\n;|(){}'\"":
+            if code.startswith("${", j):  # ${env:HOME}: a variable, not a block
+                end = code.find("}", j)
+                end = n - 1 if end < 0 else end
+                out.append(code[j : end + 1])
+                j = end + 1
+                continue
+            if code[j] == "`" and j + 1 < n:
+                out.append(code[j + 1])
+                j += 2
+                continue
+            out.append(code[j])
+            j += 1
+        if j == i:  # a stray closing bracket
+            i += 1
+            continue
+        current.append(_ps_value("".join(out), quoted=False))
+        i = j
+    if current:
+        statements.append(current)
+    for inner in pending:
+        statements.extend(_ps_statements(inner))
+    return statements
+
+
+def _ps_value(value: str, *, quoted: bool) -> _PsWord:
+    """A word's value; a variable (other than the home directory at its start) is unknown."""
+    home = _PS_HOME.match(value)
+    rest = value[home.end() :] if home is not None else value
+    return _PsWord(value, dynamic="$" in rest, quoted=quoted)

@@ -11,7 +11,11 @@ registry tokens, ...). This module decides what a command *does* with one:
   ``/proc/*/environ``: a separate effect with ``environment_dump``, and ``other_process``
   when it is not the agent's own environment); a CLI prints a credential
   (``gh auth token``, ``gcloud auth print-access-token``, ``aws configure get …secret…``,
-  ``kubectl get secret -o yaml``, ``vault kv get``, ``sops -d``, ...).
+  ``kubectl get secret -o yaml``, ``vault kv get``, ``sops -d``, ...); a secret variable
+  is printed (``echo $GITHUB_TOKEN``, ``printf '%s' "$AWS_SECRET_ACCESS_KEY"``,
+  ``printenv NPM_TOKEN``, ``declare -p DB_PASSWORD``: attribute ``variable``, see
+  :func:`is_secret_variable`) unless the output goes to a file. Passing the variable to
+  a program (``curl -H "Authorization: Bearer $GITHUB_TOKEN"``) is ordinary use.
 - ``secrets.write`` — a command writes, moves, truncates or deletes one (``cp``/``mv``/
   ``tee``/``sed -i``/``install``/``ln``/``dd``/``rm`` via :func:`fs.file_ops`,
   ``curl -o .env``, ``gpg -o``), or generates a key outside the workspace
@@ -19,7 +23,9 @@ registry tokens, ...). This module decides what a command *does* with one:
 - ``secrets.exfil`` — a command sends one over the network (``curl -d @.env``,
   ``-F f=@key``, ``-T``, ``wget --post-file``, ``scp``/``rsync`` to a host, ``nc host < .env``,
   httpie ``@file``, ``aws s3 cp`` to a bucket, ``rclone``, ``gh gist create``, mail
-  attachments, ``sftp`` batches); attribute ``destination``.
+  attachments, ``sftp`` batches, ``docker cp``/``kubectl cp`` into a container or pod);
+  attribute ``destination``. (``git add .env`` is reported by the git domain, with
+  ``destination="git"``.)
 
 Commands that merely *use* a secret the intended way (``docker run --env-file .env``,
 ``node --env-file=.env``, ``ssh -i key``, ``curl --cert``) are not flagged. A pipeline
@@ -66,7 +72,6 @@ _STDIN_SENDERS = frozenset(
         nc ncat netcat socat telnet ssh sendmail mail mailx mutt curl wget http https xh xhs
     """)
 )
-_SECRET_VAR_RE = re.compile(r"SECRET|TOKEN|PASSW|PRIVATE|API_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH", re.IGNORECASE)
 _URL_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _REMOTE_RE = re.compile(r"^(?:[A-Za-z0-9_.+-]+@)?[A-Za-z0-9_.-]+::?(?!//)")
 
@@ -82,6 +87,7 @@ class _Found:
     dumps: list[str] = field(default_factory=list)  # environments printed
     other_process: bool = False  # ...of another process (``/proc/1/environ``, ``ps e``)
     printed: list[str] = field(default_factory=list)  # credential sources printed
+    variables: list[str] = field(default_factory=list)  # secret variables printed
 
     def read(self, t: Target | None, ctx: Context) -> None:
         if t is None or t.path is None or not files.is_secret_path(t.path, ctx):
@@ -147,6 +153,17 @@ def _effects(cmd: Command, found: _Found) -> Iterator[Effect]:
             targets=_uniq([*found.reads, *found.printed]),
             environment_dump=False,
             operation="read" if found.reads else "credential_print",
+            tool=tool,
+        )
+    if found.variables:
+        names = _uniq(found.variables)
+        yield effect(
+            "secrets.read",
+            cmd,
+            targets=tuple("$" + n for n in names),
+            variable=names[0],
+            environment_dump=False,
+            operation="variable_print",
             tool=tool,
         )
     if found.dumps:
@@ -665,12 +682,21 @@ def _gcloud(cmd: Command, ctx: Context, found: _Found) -> None:
         _gsutil(Command(argv=("gsutil", *args[1:]), cwd=cmd.cwd), ctx, found)
 
 
+_KUBECTL_GLOBAL_VALUE = frozenset(
+    words("""
+        -n --namespace --context --kubeconfig --cluster --user -s --server --token --as --as-group
+        --request-timeout --cache-dir -v --certificate-authority --client-certificate --client-key
+    """)
+)
 _KUBE_SECRET_OUTPUT = re.compile(r"^(yaml|json|jsonpath.*|go-template.*|template.*|custom-columns.*)$")
 
 
 def _kubectl(cmd: Command, ctx: Context, found: _Found) -> None:
     args = cmd.args
-    if "get" in args:
+    at = _subcommand(cmd.argv, _KUBECTL_GLOBAL_VALUE)
+    if at is not None and cmd.argv[at] == "cp":
+        _container_copy(cmd, ctx, found, at)
+    elif "get" in args:
         rest = args[args.index("get") + 1 :]
         resource = next((w for w in rest if not w.startswith("-")), "")
         is_secret = resource.split("/", 1)[0].split(",")[0] in ("secret", "secrets")
@@ -740,12 +766,11 @@ def _env_dump(cmd: Command, ctx: Context, found: _Found) -> None:
     if name in ("env", "printenv") and all(a in ("-0", "--null") for a in args):
         found.dump("environment", other_process=False)
     elif name == "printenv":
-        for a in args:
-            if not a.startswith("-") and _SECRET_VAR_RE.search(a):
-                found.printed.append(f"${a}")
-    else:
-        if _dumps_variables(name, args):
-            found.dump("environment", other_process=False)
+        found.variables.extend(a for a in args if not a.startswith("-") and is_secret_variable(a))
+    elif _dumps_variables(name, args):
+        found.dump("environment", other_process=False)
+    elif name in ("declare", "typeset") and any(a.startswith("-") and "p" in a for a in args):
+        found.variables.extend(a for a in args if not a.startswith("-") and is_secret_variable(a))
 
 
 def _dumps_variables(name: str, args: tuple[str, ...]) -> bool:
@@ -755,6 +780,194 @@ def _dumps_variables(name: str, args: tuple[str, ...]) -> bool:
     if name == "export":
         return all(a == "-p" for a in args)
     return bool(args) and all(a.startswith("-") and set(a[1:]) <= set("xp") for a in args)
+
+
+# -- secret variables ----------------------------------------------------------------------
+
+# A word of the name that makes the variable a secret when the name ends in it
+# (GITHUB_TOKEN, PGPASSWORD, CLIENTSECRET; not MAX_TOKENS or TOKENIZERS_PARALLELISM).
+_SECRET_ENDINGS = (
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "APIKEY",
+    "ACCESSKEY",
+    "SECRETKEY",
+    "PRIVATEKEY",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "CREDS",
+)
+# ...words that are secret only as a whole word (CR_PAT, DB_PASS, MYSQL_PWD, BASIC_AUTH).
+_SECRET_WORDS = frozenset({"PAT", "PASS", "SECRETS"})
+# A last word that makes the variable *about* a secret rather than the secret itself:
+# TOKEN_COUNT, API_KEY_PATH, AWS_ACCESS_KEY_ID, SSH_AUTH_SOCK, SECRET_NAME.
+_ABOUT_A_SECRET = frozenset(
+    words("""
+        COUNT COUNTS NUM NUMBER LIMIT LIMITS MAX MIN LEN LENGTH SIZE TYPE TYPES KIND NAME NAMES ID IDS
+        PATH PATHS FILE FILES DIR DIRECTORY URL URI ENDPOINT HOST HOSTS PORT USER USERNAME ENABLED
+        DISABLED REQUIRED MODE EXPIRY EXPIRES EXPIRATION TTL TIMEOUT ALGORITHM ALG VERSION FORMAT
+        PREFIX SOCK SOCKET METHOD PROVIDER SCOPE SCOPES AUDIENCE ISSUER LOCATION REGION DOMAIN ARN
+        FINGERPRINT HELPER COMMAND CMD PROGRAM LABEL STORE BACKEND
+    """)
+)
+# Qualifiers of *_KEY that name something other than a credential (SORT_KEY, S3_KEY).
+_NOT_CREDENTIAL_KEYS = frozenset(
+    words("""
+        SORT PARTITION CACHE PRIMARY FOREIGN HASH RANGE IDEMPOTENCY LOOKUP ROUTING SHORTCUT HOT MAP
+        DICT UNIQUE COMPOSITE S3 OBJECT FILE GROUP ROW COLUMN INDEX REDIS
+    """)
+)
+# Public by definition (NEXT_PUBLIC_*, publishable keys are shipped to browsers).
+_PUBLIC_WORDS = frozenset({"PUBLIC", "PUBLISHABLE", "PUB"})
+# A path to a credentials file, and the working directories.
+_NOT_SECRET_NAMES = frozenset({"GOOGLE_APPLICATION_CREDENTIALS", "PWD", "OLDPWD"})
+
+
+def is_secret_variable(name: str) -> bool:
+    """Whether an environment variable's name says it holds a credential.
+
+    ``GITHUB_TOKEN``, ``AWS_SECRET_ACCESS_KEY``, ``OPENAI_API_KEY``, ``PGPASSWORD``,
+    ``DB_PASS``, ``MYSQL_PWD``, ``CR_PAT``, ``BASIC_AUTH``, ``STRIPE_KEY`` are;
+    ``TOKEN_COUNT``, ``MAX_TOKENS``, ``AWS_ACCESS_KEY_ID``, ``SSH_AUTH_SOCK``,
+    ``API_KEY_PATH``, ``GIT_AUTHOR_NAME``, ``NEXT_PUBLIC_STRIPE_KEY`` are not.
+    """
+    upper = name.upper()
+    if upper in _NOT_SECRET_NAMES:
+        return False
+    parts = [p for p in upper.split("_") if p]
+    if not parts or any(p in _PUBLIC_WORDS for p in parts):
+        return False
+    if len(parts) > 1 and parts[-1] in _ABOUT_A_SECRET:
+        return False
+    last = len(parts) - 1
+    for i, part in enumerate(parts):
+        if part.endswith(_SECRET_ENDINGS) or part in _SECRET_WORDS:
+            return True
+        if len(parts) > 1 and part == "PWD":
+            return True
+        if i == last and part == "AUTH":
+            return True
+        if i == last and i > 0 and part == "KEY" and parts[i - 1] not in _NOT_CREDENTIAL_KEYS:
+            return True
+    return False
+
+
+_VAR_REF_RE = re.compile(r"\$(?:\{([^{}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PEEK_RE = re.compile(r":\s*\d+\s*:\s*(\d+)")  # ${NAME:0:4}, a short prefix
+
+
+def _printed_variables(word: str) -> Iterator[str]:
+    """Variables whose value ``word`` prints: ``$X``, ``${X}``, ``${X%suffix}``, ...
+
+    Not ``${#X}`` (its length), ``${X:+set}`` (a fixed word when set), ``${!X}``
+    (indirection) or ``${X:0:4}`` (a few characters, to tell tokens apart).
+    """
+    for m in _VAR_REF_RE.finditer(word):
+        plain, braced = m.group(2), m.group(1)
+        if plain is not None:
+            yield plain
+            continue
+        inner = braced or ""
+        n = _NAME_RE.match(inner)
+        if n is None:
+            continue  # ${#X}, ${!X}, ${1}
+        rest = inner[n.end() :]
+        if rest.startswith((":+", "+")):
+            continue
+        peek = _PEEK_RE.fullmatch(rest)
+        if peek is not None and int(peek.group(1)) <= 8:
+            continue
+        yield n.group(0)
+
+
+_PRINTERS = frozenset({"echo", "printf", "print"})
+_STDOUT_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>"})
+_TERMINALS = frozenset({"/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/fd/1", "/dev/fd/2"})
+
+
+def _output_to_file(cmd: Command) -> bool:
+    """Whether the command's standard output goes to a file rather than to the caller."""
+    return any(r.op in _STDOUT_REDIRECTS and r.fd in (None, 1) and r.target not in _TERMINALS for r in cmd.redirects)
+
+
+def _printer(cmd: Command, ctx: Context, found: _Found) -> None:
+    """``echo $GITHUB_TOKEN``, ``printf '%s' "$API_KEY"``: a secret variable printed.
+
+    Only words the shell layer could not resolve count (a variable this same script set
+    is known text, and ``'$X'`` in single quotes is literal); ``printf -v`` and output
+    sent to a file print nothing. Output piped into another program is still counted:
+    the analysis does not see where a pipe leads (``prog <<< "$TOKEN"`` feeds a program
+    without printing).
+    """
+    if not cmd.dynamic or _output_to_file(cmd):
+        return
+    if cmd.name == "printf" and any(a == "-v" or a.startswith("-v") for a in cmd.args[:2]):
+        return
+    for i in sorted(cmd.dynamic):
+        if 0 < i < len(cmd.argv):
+            found.variables.extend(v for v in _printed_variables(cmd.argv[i]) if is_secret_variable(v))
+
+
+# -- copying into containers --------------------------------------------------------------
+
+_DOCKER_GLOBAL_VALUE = frozenset(
+    words("""
+        -H --host -c --context --config -l --log-level --tlscacert --tlscert --tlskey
+    """)
+)
+_CONTAINER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
+
+
+def _container_copy(cmd: Command, ctx: Context, found: _Found, at: int) -> None:
+    """``docker cp SRC DEST`` / ``kubectl cp SRC DEST`` from ``argv[at + 1:]``: a local
+    secret copied into a container or pod is sent there; a container's file copied
+    onto a local secret overwrites it. ``[ns/]pod:path`` and ``container:path`` are remote.
+    """
+    a = parse_args(
+        cmd.argv,
+        short_value="cn",
+        long_value=frozenset({"--container", "--namespace", "--context", "--kubeconfig", "--retries"}),
+        start=at + 1,
+    )
+    if len(a.operands) != 2:
+        return
+    (si, src), (di, dest) = a.operands
+    src_remote, dest_remote = _in_container(src), _in_container(dest)
+    if dest_remote and not src_remote:
+        found.send(_t(cmd, ctx, src, si), ctx, dest.split(":", 1)[0])
+    elif src_remote and not dest_remote:
+        found.write(_t(cmd, ctx, dest, di), ctx, "download")
+
+
+def _in_container(word: str) -> bool:
+    """``container:path`` or ``[namespace/]pod:path``."""
+    head, colon, _ = word.partition(":")
+    return bool(colon) and _CONTAINER_RE.fullmatch(head) is not None
+
+
+def _subcommand(argv: tuple[str, ...], value_options: frozenset[str]) -> int | None:
+    """Index of the first word after global options (``docker -H h cp``)."""
+    i = 1
+    while i < len(argv):
+        w = argv[i]
+        if not w.startswith("-"):
+            return i
+        i += 2 if w in value_options else 1
+    return None
+
+
+def _docker(cmd: Command, ctx: Context, found: _Found) -> None:
+    at = _subcommand(cmd.argv, _DOCKER_GLOBAL_VALUE)
+    if at is None:
+        return
+    if cmd.argv[at] == "container" and at + 1 < len(cmd.argv):
+        at += 1
+    if cmd.argv[at] == "cp":
+        _container_copy(cmd, ctx, found, at)
 
 
 def _ps(cmd: Command, ctx: Context, found: _Found) -> None:
@@ -774,6 +987,8 @@ _HANDLERS = {
     **{n: _env_dump for n in ("env", "printenv", "set", "export", "declare", "typeset")},
     **{n: _kubectl for n in ("kubectl", "oc")},
     **{n: _simple_printer for n in ("op", "pass", "sops", "doppler", "heroku", "security")},
+    **{n: _printer for n in _PRINTERS},
+    **{n: _docker for n in ("docker", "podman", "nerdctl")},
     "openssl": _openssl,
     "ssh-keygen": _ssh_keygen,
     "curl": _curl,

