@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ringfence.analyze import analyze
 from ringfence.analyze.context import Context
@@ -28,12 +28,16 @@ from ringfence.model import (
     Outcome,
     Principal,
     RiskTier,
+    RuleMatch,
     Verdict,
 )
 from ringfence.policy.evaluate import evaluate as evaluate_policy
-from ringfence.policy.layers import effective_policy
+from ringfence.policy.layers import effective_policy, rego_files, sources_stamp
 from ringfence.policy.load import Policy, load_builtin
 from ringfence.policy.rules import EvalContext
+
+if TYPE_CHECKING:
+    from ringfence.policy.rego import RegoModules
 
 _builtin_policy: Policy | None = None
 
@@ -80,6 +84,8 @@ class Gate:
     policy: Policy = field(default_factory=builtin_policy)
     ledger: Ledger | None = None
     cache: bool = True
+    rego: RegoModules | None = None
+    sources: tuple[object, ...] = ()  # fingerprint of the policy files this gate was built from
     _effects: dict[tuple[str, ...], tuple[Effect, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -87,12 +93,18 @@ class Gate:
         """The gate configured for ``cwd``. Raises ConfigError/PolicyError/LedgerError."""
         settings = load_settings(cwd)
         policy = effective_policy(settings, cwd, base=builtin_policy())
+        rego = None
+        modules = rego_files(settings, cwd)
+        if modules:
+            from ringfence.policy.rego import RegoModules
+
+            rego = RegoModules.load(modules)
         ledger: Ledger | None = None
         if record and settings.ledger_path is not None:
             from ringfence.ledger.sqlite import SQLiteLedger
 
             ledger = SQLiteLedger(settings.ledger_path)
-        return cls(settings, policy, ledger)
+        return cls(settings, policy, ledger, rego=rego, sources=sources_stamp(settings, cwd))
 
     def context(self, action: Action) -> Context:
         return Context.for_cwd(action.cwd, self.settings.analysis, environment=action.environment)
@@ -106,6 +118,12 @@ class Gate:
             verdict = evaluate_policy(
                 self.policy, effects, EvalContext(action, principal, ctx.environment or action.environment)
             )
+            if self.rego is not None:
+                from ringfence.policy.rego import evaluate_rego, input_document
+
+                verdict = merge_matches(
+                    verdict, evaluate_rego(self.rego, input_document(action, principal, effects, ctx)), self.rego.digest
+                )
         except Exception as exc:  # fail closed: any bug ends in a deny
             return failure(action, principal, exc, digest=digest, on_error=self.settings.on_error)
         return Decision(
@@ -153,6 +171,18 @@ class Gate:
                 what="could not record the decision",
             )
         return _with_record(decision, seq)
+
+
+def merge_matches(verdict: Verdict, extra: list[RuleMatch], rego_digest: str = "") -> Verdict:
+    """``verdict`` with more matches (from Rego) folded in: deny > require_approval > allow.
+    The policy digest then names both sources, so replay knows which policy decided."""
+    digest = f"{verdict.policy_digest}+rego:{rego_digest}" if rego_digest else verdict.policy_digest
+    if not extra:
+        return Verdict(verdict.outcome, verdict.tier, verdict.matches, digest, verdict.exceptions)
+    matches = sorted([*verdict.matches, *extra], key=lambda m: (-m.outcome.rank, -m.tier.rank))
+    outcome = max((m.outcome for m in matches), key=lambda o: o.rank)
+    tier = max((m.tier for m in matches if m.outcome is outcome), key=lambda t: t.rank)
+    return Verdict(outcome, tier, tuple(matches), digest, verdict.exceptions)
 
 
 def _with_record(d: Decision, seq: int) -> Decision:

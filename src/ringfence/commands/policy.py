@@ -28,6 +28,14 @@ def add_parser(sub: Any) -> None:
     t.add_argument("--builtin", action="store_true", help="also run the tests shipped with the built-in packs")
     t.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
     t.set_defaults(run=run_test)
+    lint = psub.add_parser(
+        "lint",
+        help="check policy files; every problem as file:line:column",
+        description="Check pack files (default: every layer that applies here) and report "
+        "every problem as file:line:column: message.",
+    )
+    lint.add_argument("paths", nargs="*", type=Path, help="pack files or directories (default: the effective layers)")
+    lint.set_defaults(run=run_lint)
     r = psub.add_parser(
         "replay",
         help="re-evaluate recorded actions under a candidate policy and show what changes",
@@ -52,6 +60,43 @@ def add_parser(sub: Any) -> None:
         return EXIT_USAGE
 
     p.set_defaults(run=usage)
+
+
+def run_lint(ns: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ringfence.config import load_settings
+    from ringfence.errors import RingfenceError
+    from ringfence.policy.layers import layers_for
+    from ringfence.policy.lint import lint_files
+
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        if ns.paths:
+            files: list[Path] = []
+            for p in ns.paths:
+                if p.is_dir():
+                    files.extend(sorted(q for q in p.iterdir() if q.suffix in (".yaml", ".yml")))
+                elif p.exists():
+                    files.append(p)
+                else:
+                    err.print(f"[bold red]error:[/] {p}: no such file or directory")
+                    return EXIT_USAGE
+        else:
+            settings = load_settings(os.getcwd())
+            files = [p for layer in layers_for(settings, os.getcwd()) for p in layer.paths]
+    except RingfenceError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        return EXIT_USAGE
+    if not files:
+        console.print("No policy files apply here (only the built-in packs). Nothing to lint.")
+        return 0
+    problems = lint_files(files)
+    for problem in problems:
+        console.print(f"{problem.path}:{problem.line}:{problem.column}: {problem.message}", highlight=False)
+    console.print(f"{len(files)} file(s), {len(problems)} problem(s)", highlight=False)
+    return 1 if problems else 0
 
 
 def run_test(ns: argparse.Namespace) -> int:

@@ -61,7 +61,10 @@ class _State:
         key = (tuple(sorted(env.items())), tuple(str(p) for p in files))
         cached = self.gates.get(key)
         if cached is not None and cached[0] == stamp:
-            return cached[1]
+            from ringfence.policy.layers import sources_stamp
+
+            if cached[1].sources == sources_stamp(cached[1].settings, cwd):
+                return cached[1]
         gate = Gate.for_cwd(cwd)
         if cached is not None and cached[1].ledger is not None:
             cached[1].ledger.close()

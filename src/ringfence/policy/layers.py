@@ -93,6 +93,10 @@ def user_policy_files() -> tuple[Path, ...]:
 
 
 def _yaml_files(d: Path) -> tuple[Path, ...]:
+    return _files(d, (".yaml", ".yml"))
+
+
+def _files(d: Path, suffixes: tuple[str, ...]) -> tuple[Path, ...]:
     try:
         names = sorted(os.listdir(d))
     except FileNotFoundError:
@@ -101,7 +105,45 @@ def _yaml_files(d: Path) -> tuple[Path, ...]:
         return ()
     except OSError as exc:
         raise PolicyError(f"{d}: cannot list policy directory: {exc.strerror}") from exc
-    return tuple(d / n for n in names if n.endswith((".yaml", ".yml")) and not n.startswith("."))
+    return tuple(d / n for n in names if n.endswith(suffixes) and not n.startswith("."))
+
+
+def _policy_dirs(settings: Settings, cwd: str) -> tuple[Path, ...]:
+    from ringfence.analyze.context import find_workspace
+
+    workspace = settings.analysis.workspace or find_workspace(cwd)
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    dirs = [Path(base) / "ringfence" / "policy"]
+    if workspace:
+        dirs.insert(0, Path(workspace) / ".ringfence" / "policy")
+    return tuple(dirs)
+
+
+def rego_files(settings: Settings, cwd: str) -> tuple[Path, ...]:
+    """Rego modules that apply to ``cwd``: ``.rego`` files named in ``policy:``, then those in
+    the repository's and the user's policy directories."""
+    out = [p for p in settings.policy_files if p.suffix == ".rego"]
+    for d in _policy_dirs(settings, cwd):
+        out.extend(_files(d, (".rego",)))
+    return tuple(out)
+
+
+def sources_stamp(settings: Settings, cwd: str) -> tuple[object, ...]:
+    """A cheap fingerprint of every policy source for ``cwd``: the files (YAML and Rego) and
+    the policy directories (a file added or removed changes the directory's mtime).
+    A long-lived gate (the daemon's) rebuilds when it changes."""
+    paths = [*settings.policy_files, *_policy_dirs(settings, cwd)]
+    for layer in layers_for(settings, cwd)[1:]:
+        paths.extend(layer.paths)
+    paths.extend(rego_files(settings, cwd))
+    stamp: list[object] = []
+    for p in paths:
+        try:
+            st = p.stat()
+            stamp.append((str(p), st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            stamp.append((str(p), None))
+    return tuple(stamp)
 
 
 def layers_for(settings: Settings, cwd: str) -> list[Layer]:
@@ -110,7 +152,7 @@ def layers_for(settings: Settings, cwd: str) -> list[Layer]:
 
     workspace = settings.analysis.workspace or find_workspace(cwd)
     return [
-        Layer("organisation", tuple(settings.policy_files)),
+        Layer("organisation", tuple(p for p in settings.policy_files if p.suffix != ".rego")),
         Layer("repository", repo_policy_files(workspace)),
         Layer("user", user_policy_files()),
     ]
