@@ -30,6 +30,9 @@ KNOWN_KEYS = frozenset(
         "environments",
         "workspace",
         "ledger",
+        "checkpoint_every",
+        "witness",
+        "ledger_origin",
         "policy",
         "runtime_prompt",
         "agent",
@@ -64,6 +67,18 @@ class Settings:
     analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
     on_error: str = "deny"
     ledger_path: Path | None = None
+    ledger_url: str | None = None  # postgresql://… when several servers share one ledger
+    checkpoint_every: int = 1000
+    witness: Path | None = None
+    ledger_origin: str | None = None
+
+    @property
+    def ledger_location(self) -> str | None:
+        """Where the ledger lives: a PostgreSQL URL or a file path."""
+        if self.ledger_url:
+            return self.ledger_url
+        return str(self.ledger_path) if self.ledger_path is not None else None
+
     policy_files: tuple[Path, ...] = ()
     runtime_prompt: bool = True
     agent_id: str | None = None
@@ -179,7 +194,16 @@ def _build(doc: Mapping[str, Any], sources: tuple[Path, ...], cwd: str) -> Setti
         raise ConfigError(f"{where}: gate_paths must be a list of paths")
     ledger = doc.get("ledger")
     if ledger is not None and not isinstance(ledger, str):
-        raise ConfigError(f"{where}: ledger must be a file path")
+        raise ConfigError(f"{where}: ledger must be a file path or a postgresql:// URL")
+    every = doc.get("checkpoint_every", 1000)
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        raise ConfigError(f"{where}: checkpoint_every must be a whole number of entries, at least 1")
+    witness = doc.get("witness")
+    if witness is not None and not isinstance(witness, str):
+        raise ConfigError(f"{where}: witness must be a directory path")
+    origin = doc.get("ledger_origin")
+    if origin is not None and (not isinstance(origin, str) or not origin.strip() or "\n" in origin):
+        raise ConfigError(f"{where}: ledger_origin must be a one-line name such as example.com/ringfence")
     policy = doc.get("policy", [])
     if isinstance(policy, str):
         policy = [policy]
@@ -204,12 +228,17 @@ def _build(doc: Mapping[str, Any], sources: tuple[Path, ...], cwd: str) -> Setti
         gate_paths=tuple(os.path.expanduser(p) for p in gate_paths),
         max_command_bytes=max_bytes,
     )
-    ledger_env = os.environ.get("RINGFENCE_LEDGER")
-    ledger_path = Path(ledger_env) if ledger_env else (Path(os.path.expanduser(ledger)) if ledger else None)
+    ledger_env = os.environ.get("RINGFENCE_LEDGER") or ledger
+    ledger_url = ledger_env if ledger_env and ledger_env.startswith(("postgresql://", "postgres://")) else None
+    ledger_path = Path(os.path.expanduser(ledger_env)) if ledger_env and not ledger_url else None
     return Settings(
         analysis=analysis,
         on_error=on_error,
-        ledger_path=ledger_path or (state_dir() / "ledger.db"),
+        ledger_path=None if ledger_url else (ledger_path or (state_dir() / "ledger.db")),
+        ledger_url=ledger_url,
+        checkpoint_every=every,
+        witness=Path(os.path.expanduser(witness)) if witness else None,
+        ledger_origin=origin,
         policy_files=policy_files,
         runtime_prompt=prompt,
         agent_id=agent.get("id"),

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ringfence.analyze import analyze
 from ringfence.analyze.context import Context
-from ringfence.config import Settings, load_settings
+from ringfence.config import Settings, load_settings, state_dir
 from ringfence.errors import AnalysisLimit, RingfenceError
 from ringfence.ledger import Ledger
 from ringfence.model import (
@@ -100,10 +100,11 @@ class Gate:
 
             rego = RegoModules.load(modules)
         ledger: Ledger | None = None
-        if record and settings.ledger_path is not None:
-            from ringfence.ledger.sqlite import SQLiteLedger
+        location = settings.ledger_location
+        if record and location is not None:
+            from ringfence.ledger.store import open_ledger
 
-            ledger = SQLiteLedger(settings.ledger_path)
+            ledger = open_ledger(location)
         return cls(settings, policy, ledger, rego=rego, sources=sources_stamp(settings, cwd))
 
     def context(self, action: Action) -> Context:
@@ -170,7 +171,28 @@ class Gate:
                 on_error="deny",
                 what="could not record the decision",
             )
+        if (seq + 1) % self.settings.checkpoint_every == 0:
+            self.checkpoint()
         return _with_record(decision, seq)
+
+    def checkpoint(self) -> str | None:
+        """Sign the ledger's current size and root now (and export it to the witness).
+
+        The decision it follows is already durable, so a failure here does not change any
+        decision; the next checkpoint covers the same entries."""
+        from ringfence.ledger.store import MerkleLedger
+
+        if not isinstance(self.ledger, MerkleLedger):
+            return None
+        try:
+            from ringfence.ledger import signer
+
+            state = self.settings.ledger_path.parent if self.settings.ledger_path else state_dir()
+            origin = self.settings.ledger_origin or signer.default_origin()
+            key = signer.load_or_create_key(state, origin)
+            return signer.checkpoint_now(self.ledger, key, origin, self.settings.witness)
+        except Exception:
+            return None
 
 
 def merge_matches(verdict: Verdict, extra: list[RuleMatch], rego_digest: str = "") -> Verdict:

@@ -247,7 +247,7 @@ def test_decision_recorded_before_answer_and_redacted(env_ws: tuple[dict[str, st
     )
     hook_answer(run_hook(json.dumps(payload("Bash", {"command": cmd}, ws)).encode(), env, ws))
     db = Path(env["XDG_STATE_HOME"]) / "ringfence" / "ledger.db"
-    rows = sqlite3.connect(db).execute("SELECT body FROM decisions").fetchall()
+    rows = [(bytes(r[0]).decode(),) for r in sqlite3.connect(db).execute("SELECT body FROM entries").fetchall()]
     assert len(rows) == 1
     body = rows[0][0]
     assert "sk-ant-abcdefghijklmnopqrstuvwxyz" not in body
@@ -262,7 +262,7 @@ def test_file_contents_never_stored(env_ws: tuple[dict[str, str], Path]) -> None
     data = json.dumps(payload("Write", {"file_path": str(ws / "src/a.py"), "content": "SECRET-CONTENT"}, ws))
     hook_answer(run_hook(data.encode(), env, ws))
     db = Path(env["XDG_STATE_HOME"]) / "ringfence" / "ledger.db"
-    body = sqlite3.connect(db).execute("SELECT body FROM decisions").fetchone()[0]
+    body = bytes(sqlite3.connect(db).execute("SELECT body FROM entries").fetchone()[0]).decode()
     assert "SECRET-CONTENT" not in body and '"digest"' in body
 
 

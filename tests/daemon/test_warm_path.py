@@ -83,7 +83,7 @@ def test_daemon_records_every_decision(daemon_env) -> None:  # type: ignore[no-u
     import sqlite3
 
     db = Path(env["XDG_STATE_HOME"]) / "ringfence" / "ledger.db"
-    decisions = [r[0] for r in sqlite3.connect(db).execute("SELECT decision FROM decisions ORDER BY seq")]
+    decisions = [r[0] for r in sqlite3.connect(db).execute("SELECT decision FROM entries ORDER BY seq")]
     assert decisions == ["allow", "allow", "deny"]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from typing import Any
 
@@ -26,35 +25,32 @@ def add_parser(sub: Any) -> None:
 def run(ns: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from ringfence.config import load_settings
-    from ringfence.ledger.sqlite import SQLiteLedger
+    from ringfence.commands._ledger import open_configured
 
     console = Console()
     if ns.limit < 1:
         Console(stderr=True).print("[bold red]error:[/] --limit must be at least 1")
         return EXIT_USAGE
     try:
-        settings = load_settings(os.getcwd())
-        assert settings.ledger_path is not None
-        if not settings.ledger_path.exists():
+        ledger, location = open_configured()
+        if ledger is None:
             console.print(
-                f"No decisions recorded yet ({settings.ledger_path} does not exist). "
+                f"No decisions recorded yet ({location} does not exist). "
                 "Wire an agent with `ringfence init --agent claude-code`."
             )
             return 0
-        ledger = SQLiteLedger(settings.ledger_path)
     except Exception as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}")
         return EXIT_USAGE
     entries = list(reversed(ledger.recent(ns.limit)))
     for e in entries:
         _line(console, e)
-    last = entries[-1]["seq"] if entries else 0
+    last = entries[-1]["seq"] if entries else -1
     if not ns.follow:
         if not entries:
-            console.print(f"No decisions recorded yet in {settings.ledger_path}.")
+            console.print(f"No decisions recorded yet in {location}.")
         return 0
-    console.print(f"[dim]watching {settings.ledger_path} — Ctrl-C to stop[/]")
+    console.print(f"[dim]watching {location} — Ctrl-C to stop[/]")
     try:
         while True:
             time.sleep(0.5)

@@ -145,10 +145,9 @@ def run_replay(ns: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ringfence.config import load_settings
+    from ringfence.commands._ledger import open_configured
     from ringfence.errors import RingfenceError
     from ringfence.gate import Gate
-    from ringfence.ledger.sqlite import SQLiteLedger
     from ringfence.policy.load import load_files
     from ringfence.policy.replay import parse_since, replay
 
@@ -163,15 +162,13 @@ def run_replay(ns: argparse.Namespace) -> int:
         err.print(f"[bold red]error:[/] {exc}")
         return EXIT_USAGE
     try:
-        settings = load_settings(os.getcwd())
         gate = Gate.for_cwd(os.getcwd(), record=False)
         if ns.policy_files:
             gate = Gate(settings=gate.settings, policy=load_files(ns.policy_files, base=gate.policy), cache=True)
-        assert settings.ledger_path is not None
-        if not settings.ledger_path.exists():
-            err.print(f"[bold red]error:[/] no ledger at {settings.ledger_path}: nothing has been recorded yet")
+        ledger, location = open_configured(gate.settings)
+        if ledger is None:
+            err.print(f"[bold red]error:[/] no ledger at {location}: nothing has been recorded yet")
             return EXIT_USAGE
-        ledger = SQLiteLedger(settings.ledger_path)
     except RingfenceError as exc:
         err.print(f"[bold red]error:[/] {exc}")
         return EXIT_USAGE

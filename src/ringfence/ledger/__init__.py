@@ -1,9 +1,10 @@
 """The record of every decision.
 
 :class:`Ledger` is the interface the gate writes through: ledger first, then answer.
-:class:`~ringfence.ledger.sqlite.SQLiteLedger` is the embedded backend: an append-only
-table (updates and deletes are refused by triggers), WAL mode for many concurrent hook
-processes, ``synchronous=FULL`` so an entry is on disk before the decision is returned.
+:class:`~ringfence.ledger.store.MerkleLedger` implements it as an RFC 9162 Merkle log
+over SQLite (default) or PostgreSQL: every entry is a leaf, every complete subtree is
+stored, appends are serialised and durable before they return, and signed checkpoints
+(:mod:`ringfence.ledger.signer`) commit to its root.
 """
 
 from __future__ import annotations

@@ -1,0 +1,134 @@
+"""The embedded SQLite backend of the Merkle ledger (see :mod:`ringfence.ledger.store`).
+
+WAL mode lets readers run beside the single writer; ``synchronous=FULL`` makes every
+commit durable (fsync of the WAL) before :meth:`MerkleLedger.append` returns; the writer
+lock is ``BEGIN IMMEDIATE``, waited for up to ``busy_timeout``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ringfence.errors import LedgerError
+
+_APPEND_ONLY = "BEFORE {op} ON {table} BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END"
+
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE entries (
+            seq            INTEGER PRIMARY KEY CHECK (seq >= 0),
+            ts             TEXT NOT NULL,
+            kind           TEXT NOT NULL,
+            principal_type TEXT,
+            principal_id   TEXT,
+            runtime        TEXT,
+            decision       TEXT,
+            action_digest  TEXT,
+            policy_digest  TEXT,
+            body           BLOB NOT NULL,
+            leaf           BLOB NOT NULL
+        )""",
+        "CREATE INDEX entries_ts ON entries (ts)",
+        "CREATE INDEX entries_principal ON entries (principal_type, principal_id)",
+        "CREATE INDEX entries_decision ON entries (decision)",
+        """CREATE TABLE nodes (
+            level INTEGER NOT NULL CHECK (level >= 0),
+            idx   INTEGER NOT NULL CHECK (idx >= 0),
+            hash  BLOB NOT NULL,
+            PRIMARY KEY (level, idx)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE checkpoints (
+            size INTEGER PRIMARY KEY CHECK (size >= 0),
+            root BLOB NOT NULL,
+            note TEXT NOT NULL,
+            ts   TEXT NOT NULL
+        )""",
+        *(
+            f"CREATE TRIGGER {table}_no_{op.lower()} " + _APPEND_ONLY.format(op=op, table=table)
+            for table in ("entries", "nodes", "checkpoints")
+            for op in ("UPDATE", "DELETE")
+        ),
+    ],
+]
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._db.execute(sql, params).fetchall()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
+
+class SQLiteBackend:
+    migrations = MIGRATIONS
+    version_table = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 30_000) -> None:
+        self.path = path
+        self.where = str(path)
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._db = sqlite3.connect(
+                str(path), timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            os.chmod(path, 0o600)
+        except (sqlite3.Error, OSError) as exc:
+            raise LedgerError(f"cannot open the ledger at {path}: {exc}") from exc
+
+    @contextmanager
+    def writing(self) -> Iterator[_Tx]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise LedgerError(f"cannot lock the ledger at {self.path} for writing: {exc}") from exc
+            try:
+                yield _Tx(self._db)
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise LedgerError(f"cannot write to the ledger at {self.path}: {exc}") from exc
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise LedgerError(f"cannot commit to the ledger at {self.path}: {exc}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[_Tx]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN")  # deferred: one read snapshot for the whole block
+                try:
+                    yield _Tx(self._db)
+                finally:
+                    self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise LedgerError(f"cannot read the ledger at {self.path}: {exc}") from exc
+
+    def contains(self, column: str) -> str:
+        return f"instr({column}, ?) > 0"
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
