@@ -49,8 +49,13 @@ def _full_cli(args: list[str]) -> int:
     if run is None:
         parser.print_help()
         return EXIT_USAGE
+    from ringfence.errors import RingfenceError
+
     try:
         result: int = run(ns)
     except KeyboardInterrupt:
         return 130
+    except RingfenceError as exc:  # expected failures: say what is wrong, no traceback
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
     return result

@@ -167,3 +167,19 @@ def test_audit_without_a_ledger(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path)
     proc = rf(env, ws, "audit", "verify")
     assert proc.returncode == 3 and "nothing has been recorded" in proc.stderr
+
+
+def test_inserted_entry_is_named(logged: tuple[dict[str, str], Path, Path]) -> None:
+    env, ws, db = logged
+    import hashlib
+
+    forged = b'{"decision":"allow","kind":"decision"}'
+    _tamper(
+        db,
+        "INSERT INTO entries (seq, ts, kind, principal_type, principal_id, runtime, decision, action_digest, "
+        "policy_digest, body, leaf) VALUES (8, '2026-01-01T00:00:00Z', 'decision', 'agent', 'x', NULL, 'allow', '', '', "
+        "?, ?)",
+        (forged, hashlib.sha256(b"\0" + forged).digest()),
+    )
+    proc = rf(env, ws, "audit", "verify")
+    assert proc.returncode == 1 and "entry 8: tree node (0, 8) is missing" in proc.stdout

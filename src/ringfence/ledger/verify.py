@@ -122,7 +122,7 @@ def verify(
                 continue
             try:
                 stored = get_node(level, index)
-            except KeyError:
+            except Exception:  # KeyError from a memory tree, LedgerError from a store
                 problem(seq, f"tree node ({level}, {index}) is missing")
                 continue
             if stored != h:
