@@ -175,7 +175,7 @@ def main() -> int:
         t0 = time.perf_counter()
         report = verify(
             ((r.seq, r.body, r.leaf) for r in ledger.rows()),
-            ledger.get,
+            ledger.batched_getter(),
             checkpoints,
             stored_size=ledger.size(),
             stored_root=stored_root,

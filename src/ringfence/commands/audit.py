@@ -158,7 +158,7 @@ def run_verify(ns: argparse.Namespace) -> int:
         task = progress.add_task("verify", total=size)
         report = verify(
             ((r.seq, r.body, r.leaf) for r in ledger.rows()),
-            ledger.get,
+            ledger.batched_getter(),
             {cp.size: cp.root for cp in stored},
             stored_size=size,
             stored_root=stored_root,

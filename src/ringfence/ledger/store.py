@@ -256,6 +256,32 @@ class MerkleLedger:
         with self.backend.reading() as tx:
             return self._node(tx, level, index)
 
+    def node_range(self, level: int, start: int, stop: int) -> dict[int, bytes]:
+        """Stored subtree hashes of ``level`` with ``start <= index < stop``, in one query."""
+        with self.backend.reading() as tx:
+            rows = tx.query(
+                "SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ?", (level, start, stop)
+            )
+        return {int(i): bytes(h) for i, h in rows}
+
+    def batched_getter(self, chunk: int = 8192) -> merkle.Getter:
+        """A getter for sequential scans (verification): each miss loads the next ``chunk``
+        nodes of that level in one query instead of one query per node."""
+        cache: dict[int, dict[int, bytes]] = {}
+        window: dict[int, tuple[int, int]] = {}
+
+        def get(level: int, index: int) -> bytes:
+            start, stop = window.get(level, (0, 0))
+            if not start <= index < stop:
+                cache[level] = self.node_range(level, index, index + chunk)
+                window[level] = (index, index + chunk)
+            found = cache[level].get(index)
+            if found is None:
+                raise LedgerError(f"the ledger has no tree node at level {level}, index {index}")
+            return found
+
+        return get
+
     def _sized(self, size: int | None) -> int:
         current = self.size()
         if size is None:
