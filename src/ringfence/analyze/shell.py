@@ -1962,30 +1962,7 @@ def _targets(e: Effect) -> tuple[str, ...]:
 
 _STDIN_SOCKETS = frozenset({"nc", "ncat", "netcat", "telnet", "ssh", "mail", "mailx", "sendmail", "mutt"})
 _NC_VALUES = frozenset({"-p", "-w", "-s", "-x", "-X", "-i", "-q", "-e", "-c", "-I", "-O", "-T", "-V", "-W"})
-_SSH_VALUES = frozenset(
-    {
-        "-b",
-        "-c",
-        "-D",
-        "-E",
-        "-e",
-        "-F",
-        "-I",
-        "-i",
-        "-J",
-        "-L",
-        "-l",
-        "-m",
-        "-O",
-        "-o",
-        "-p",
-        "-Q",
-        "-R",
-        "-S",
-        "-W",
-        "-w",
-    }
-)
+_SSH_VALUES = unwrap.SSH_VALUE_OPTIONS  # one table of ssh's options that take a value
 _CURL_STDIN_BODIES = ("@-", "@/dev/stdin", "@/dev/fd/0")
 
 

@@ -585,7 +585,7 @@ def _chroot(argv: Argv) -> Peeled | None:
 
 # -- remote execution ---------------------------------------------------------------------
 
-_SSH_V = frozenset(
+SSH_VALUE_OPTIONS = frozenset(
     {
         "-b",
         "-c",
@@ -614,7 +614,7 @@ _SSH_V = frozenset(
 
 
 def _ssh(argv: Argv) -> Peeled | None:
-    i = _skip_options(argv, 1, _SSH_V)
+    i = _skip_options(argv, 1, SSH_VALUE_OPTIONS)
     if i >= len(argv):
         return None
     host = argv[i]
