@@ -177,8 +177,8 @@ def test_inserted_entry_is_named(logged: tuple[dict[str, str], Path, Path]) -> N
     _tamper(
         db,
         "INSERT INTO entries (seq, ts, kind, principal_type, principal_id, runtime, decision, action_digest, "
-        "policy_digest, body, leaf) VALUES (8, '2026-01-01T00:00:00Z', 'decision', 'agent', 'x', NULL, 'allow', '', '', "
-        "?, ?)",
+        "policy_digest, body, leaf) "
+        "VALUES (8, '2026-01-01T00:00:00Z', 'decision', 'agent', 'x', NULL, 'allow', '', '', ?, ?)",
         (forged, hashlib.sha256(b"\0" + forged).digest()),
     )
     proc = rf(env, ws, "audit", "verify")
