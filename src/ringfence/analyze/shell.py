@@ -982,15 +982,7 @@ class _Walker:
             return Feed(None, "unknown")
         if feed is not None and feed.source in ("net",) and interp.reads_program_from_stdin(argv):
             self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, env, redirects or [], feed)
-            self.trace.effects.append(
-                Effect(
-                    "code.remote_exec",
-                    {"interpreter": argv[0].rsplit("/", 1)[-1]},
-                    evidence=text[:500],
-                    via=via,
-                )
-            )
-            return Feed(None, "unknown")
+            return self.remote_exec(argv, text, via)
         if feed is not None and interp.reads_program_from_stdin(argv):
             # `python3 - <<< 'code'`, `… | node`: the input is the program
             self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, env, redirects or [], feed)
@@ -1098,15 +1090,7 @@ class _Walker:
         if feed is None:
             return Feed(None, "unknown")  # interactive shell: nothing to analyse
         if feed.source == "net":
-            self.trace.effects.append(
-                Effect(
-                    "code.remote_exec",
-                    {"interpreter": argv[0].rsplit("/", 1)[-1], "producers": feed.producers},
-                    evidence=text[:500],
-                    via=via,
-                )
-            )
-            return Feed(None, "unknown")
+            return self.remote_exec(argv, text, via, producers=feed.producers)
         if feed.text is None:
             return self.opaque(
                 argv,
@@ -1139,15 +1123,7 @@ class _Walker:
         self.emit(tuple(argv), dynamic, st, via, remote, cwd, text, {}, [], None)
         if feed is not None:  # bash <(…)
             if feed.source == "net":
-                self.trace.effects.append(
-                    Effect(
-                        "code.remote_exec",
-                        {"interpreter": argv[0].rsplit("/", 1)[-1]},
-                        evidence=text[:500],
-                        via=via,
-                    )
-                )
-                return Feed(None, "unknown")
+                return self.remote_exec(argv, text, via)
             if feed.text is not None:
                 self.walk_source(feed.text, Scope(cwd=cwd), via, remote, st.depth + 1)
                 return Feed(None, "unknown")
@@ -1384,6 +1360,12 @@ class _Walker:
                         via=(*via, label),
                     )
                 )
+
+    def remote_exec(self, argv: list[str], text: str, via: tuple[str, ...], **attrs: Any) -> Feed:
+        """Record that an interpreter (``argv[0]``) runs code downloaded from the network."""
+        attrs = {"interpreter": argv[0].rsplit("/", 1)[-1], **attrs}
+        self.trace.effects.append(Effect("code.remote_exec", attrs, evidence=text[:500], via=via))
+        return Feed(None, "unknown")
 
     def opaque(
         self,
