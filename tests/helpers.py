@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ringfence.policy.load import Policy
+
 RINGFENCE = str(Path(sys.executable).parent / "ringfence")
 
 
@@ -70,3 +72,13 @@ def hook_answer(proc: subprocess.CompletedProcess[bytes]) -> dict[str, Any]:
     assert out["permissionDecision"] in ("allow", "deny", "ask")
     assert isinstance(out["permissionDecisionReason"], str) and out["permissionDecisionReason"]
     return out
+
+
+def pack_policy(*names: str) -> Policy:
+    """A policy of just the named built-in packs (to test packs in isolation)."""
+    from importlib import resources
+
+    from ringfence.policy.load import parse_pack
+
+    sources = [(resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes() for n in names]
+    return Policy.from_rules([r for n, src in zip(names, sources, strict=True) for r in parse_pack(src, n)], sources)

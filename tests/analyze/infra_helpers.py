@@ -7,7 +7,6 @@ registry does; ``decide`` evaluates their packs on the result.
 from __future__ import annotations
 
 import shlex
-from importlib import resources
 from typing import Any
 
 from ringfence.analyze import cloud, credentials, deploy, k8s
@@ -16,7 +15,7 @@ from ringfence.analyze.context import Context
 from ringfence.analyze.kinds import EFFECT_KINDS
 from ringfence.model import Effect, Outcome, RiskTier
 from ringfence.policy.evaluate import evaluate
-from ringfence.policy.load import Policy, parse_pack
+from tests.helpers import pack_policy
 
 WS = "/work/repo"
 CTX = Context(cwd=WS, home="/home/dev", workspace=WS)
@@ -59,12 +58,7 @@ def check(eff: Effect, **attrs: Any) -> None:
         assert eff.attrs.get(key) == value, (key, eff.attrs.get(key), value, eff)
 
 
-def _policy(*names: str) -> Policy:
-    sources = [(resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes() for n in names]
-    return Policy.from_rules([r for n, s in zip(names, sources, strict=True) for r in parse_pack(s, n)], sources)
-
-
-POLICY = _policy("cloud", "k8s", "deploy", "credentials")
+POLICY = pack_policy("cloud", "k8s", "deploy", "credentials")
 
 
 def decide(line: str, ctx: Context = CTX, **kw: Any) -> tuple[Outcome, RiskTier, tuple[str, ...]]:

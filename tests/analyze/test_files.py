@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,9 @@ from ringfence.analyze import files
 from ringfence.analyze.context import AnalysisConfig, Context
 from ringfence.model import Action, ActionKind, Effect, Outcome, Principal, PrincipalType
 from ringfence.policy.evaluate import evaluate
-from ringfence.policy.load import Policy, parse_pack
+from ringfence.policy.load import Policy
 from tests.conftest import Sandbox
+from tests.helpers import pack_policy
 
 HOME = "/home/u"
 
@@ -30,11 +30,7 @@ def ctx(ws: Path) -> Context:
 
 
 def policy() -> Policy:
-    sources = [
-        (resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes() for n in ("fs", "secrets", "gate")
-    ]
-    rules = [r for i, src in enumerate(sources) for r in parse_pack(src, f"pack{i}")]
-    return Policy.from_rules(rules, sources)
+    return pack_policy("fs", "secrets", "gate")
 
 
 def decide(effects: list[Effect]) -> Outcome:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ from ringfence.analyze.context import Context
 from ringfence.analyze.kinds import EFFECT_KINDS
 from ringfence.model import Effect, Outcome, RiskTier
 from ringfence.policy.evaluate import evaluate
-from ringfence.policy.load import Policy, parse_pack
+from ringfence.policy.load import Policy
+from tests.helpers import pack_policy
 
 HOME = "/home/u"
 
@@ -33,10 +33,7 @@ def ctx(ws: Path) -> Context:
 
 
 def policy() -> Policy:
-    sources = [
-        (resources.files("ringfence.policy") / "packs" / f"{n}.yaml").read_bytes() for n in ("fs", "secrets", "gate")
-    ]
-    return Policy.from_rules([r for i, s in enumerate(sources) for r in parse_pack(s, f"p{i}")], sources)
+    return pack_policy("fs", "secrets", "gate")
 
 
 def cmd_of(line: str, ctx: Context, **kw: Any) -> Command:
