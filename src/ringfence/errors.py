@@ -25,3 +25,11 @@ class PayloadError(RingfenceError):
 
 class LedgerError(RingfenceError):
     """The decision could not be recorded; the gate denies."""
+
+
+class ControlError(RingfenceError):
+    """Control state (approvals, halts, budgets, windows) is invalid or unavailable."""
+
+
+class ApprovalError(ControlError):
+    """An approval request, approval or grant cannot be used as asked."""
