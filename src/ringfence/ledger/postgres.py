@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from ringfence.errors import LedgerError
+from ringfence.ledger.schema import Schema
 
 #: ``pg_advisory_xact_lock`` key of the ledger writer lock ("rf" "ledger" in ASCII-ish hex).
 LOCK_KEY = 0x7266_6C65_6467_6572
@@ -68,6 +68,7 @@ MIGRATIONS: list[list[str]] = [
         ),
     ],
 ]
+LEDGER_SCHEMA = Schema("ledger", MIGRATIONS, lock_key=LOCK_KEY)
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -99,32 +100,34 @@ def _redacted(dsn: str) -> str:
 
 
 class PostgresBackend:
-    migrations = MIGRATIONS
-    version_table = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    """One PostgreSQL connection. The ledger's by default; the control state store passes
+    its own ``schema`` (migrations, version table, error type, noun and lock key)."""
 
-    def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
+    def __init__(self, dsn: str, *, connect_timeout: int = 10, schema: Schema = LEDGER_SCHEMA) -> None:
         self.where = _redacted(dsn)
+        self.schema = schema
+        self.migrations = schema.migrations
+        self.version_table = schema.version_ddl
+        noun, error = schema.noun, schema.error
         self._lock = threading.Lock()
         try:
             self._conn: psycopg.Connection[Any] = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
             row = self._conn.execute("SHOW synchronous_commit").fetchone()
         except psycopg.Error as exc:
-            raise LedgerError(f"cannot open the ledger at {self.where}: {exc}") from exc
+            raise error(f"cannot open the {noun} at {self.where}: {exc}") from exc
         if row is not None and row[0] == "off":
             self._conn.close()
-            raise LedgerError(
-                f"the ledger at {self.where} runs with synchronous_commit=off: appends would not be durable"
-            )
+            raise error(f"the {noun} at {self.where} runs with synchronous_commit=off: writes would not be durable")
 
     @contextmanager
     def writing(self) -> Iterator[_Tx]:
         with self._lock:
             try:
                 with self._conn.transaction():
-                    self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+                    self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.schema.lock_key,))
                     yield _Tx(self._conn)
             except psycopg.Error as exc:
-                raise LedgerError(f"cannot write to the ledger at {self.where}: {exc}") from exc
+                raise self.schema.error(f"cannot write to the {self.schema.noun} at {self.where}: {exc}") from exc
 
     @contextmanager
     def reading(self) -> Iterator[_Tx]:
@@ -136,7 +139,7 @@ class PostgresBackend:
                 finally:
                     self._conn.execute("COMMIT")
             except psycopg.Error as exc:
-                raise LedgerError(f"cannot read the ledger at {self.where}: {exc}") from exc
+                raise self.schema.error(f"cannot read the {self.schema.noun} at {self.where}: {exc}") from exc
 
     def contains(self, column: str) -> str:
         return f"position(?::bytea in {column}) > 0"

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ringfence.errors import LedgerError
+from ringfence.ledger.schema import Schema
 
 _APPEND_ONLY = "BEFORE {op} ON {table} BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END"
 
@@ -58,6 +58,9 @@ MIGRATIONS: list[list[str]] = [
 ]
 
 
+LEDGER_SCHEMA = Schema("ledger", MIGRATIONS)
+
+
 class _Tx:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
@@ -73,12 +76,16 @@ class _Tx:
 
 
 class SQLiteBackend:
-    migrations = MIGRATIONS
-    version_table = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    """One SQLite file in WAL mode. The ledger's by default; the control state store
+    passes its own ``schema`` (migrations, version table, error type and noun)."""
 
-    def __init__(self, path: Path, *, busy_timeout_ms: int = 30_000) -> None:
+    def __init__(self, path: Path, *, busy_timeout_ms: int = 30_000, schema: Schema = LEDGER_SCHEMA) -> None:
         self.path = path
         self.where = str(path)
+        self.schema = schema
+        self.migrations = schema.migrations
+        self.version_table = schema.version_ddl
+        noun, error = schema.noun, schema.error
         self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -90,7 +97,7 @@ class SQLiteBackend:
             self._db.execute("PRAGMA synchronous=FULL")
             os.chmod(path, 0o600)
         except (sqlite3.Error, OSError) as exc:
-            raise LedgerError(f"cannot open the ledger at {path}: {exc}") from exc
+            raise error(f"cannot open the {noun} at {path}: {exc}") from exc
 
     @contextmanager
     def writing(self) -> Iterator[_Tx]:
@@ -98,12 +105,14 @@ class SQLiteBackend:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise LedgerError(f"cannot lock the ledger at {self.path} for writing: {exc}") from exc
+                raise self.schema.error(
+                    f"cannot lock the {self.schema.noun} at {self.path} for writing: {exc}"
+                ) from exc
             try:
                 yield _Tx(self._db)
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
-                raise LedgerError(f"cannot write to the ledger at {self.path}: {exc}") from exc
+                raise self.schema.error(f"cannot write to the {self.schema.noun} at {self.path}: {exc}") from exc
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -112,7 +121,7 @@ class SQLiteBackend:
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                raise LedgerError(f"cannot commit to the ledger at {self.path}: {exc}") from exc
+                raise self.schema.error(f"cannot commit to the {self.schema.noun} at {self.path}: {exc}") from exc
 
     @contextmanager
     def reading(self) -> Iterator[_Tx]:
@@ -124,7 +133,7 @@ class SQLiteBackend:
                 finally:
                     self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise LedgerError(f"cannot read the ledger at {self.path}: {exc}") from exc
+                raise self.schema.error(f"cannot read the {self.schema.noun} at {self.path}: {exc}") from exc
 
     def contains(self, column: str) -> str:
         return f"instr({column}, ?) > 0"

@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 from ringfence.errors import LedgerError
 from ringfence.ledger import canonical, merkle
+from ringfence.ledger.schema import Schema
 
 SCHEMA_VERSION = 1
 
@@ -76,6 +77,11 @@ class Backend(Protocol):
     @property
     def version_table(self) -> str:
         """DDL creating the ``schema_version`` table if it does not exist."""
+        ...
+
+    @property
+    def schema(self) -> Schema:
+        """What the database holds: migrations, version table, error type and noun."""
         ...
 
     def writing(self) -> AbstractContextManager[Tx]:
@@ -116,16 +122,17 @@ def migrate(backend: Backend) -> int:
     """Apply the migrations the database lacks; idempotent and safe under concurrency."""
     with backend.writing() as tx:
         tx.execute(backend.version_table)
-        current = tx.query("SELECT MAX(version) FROM schema_version")[0][0] or 0
+        table = backend.schema.version_table
+        current = tx.query(f"SELECT MAX(version) FROM {table}")[0][0] or 0
         if current > len(backend.migrations):
-            raise LedgerError(
-                f"the ledger at {backend.where} has schema version {current}, newer than this ringfence "
-                f"understands ({len(backend.migrations)}); upgrade ringfence"
+            raise backend.schema.error(
+                f"the {backend.schema.noun} at {backend.where} has schema version {current}, newer than this "
+                f"ringfence understands ({len(backend.migrations)}); upgrade ringfence"
             )
         for version in range(current + 1, len(backend.migrations) + 1):
             for statement in backend.migrations[version - 1]:
                 tx.execute(statement)
-            tx.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, _now()))
+            tx.execute(f"INSERT INTO {table} (version, applied_at) VALUES (?, ?)", (version, _now()))
         return len(backend.migrations)
 
 
