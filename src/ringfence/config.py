@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ringfence.analyze.context import DEFAULT_PROTECTED_BRANCHES, AnalysisConfig, find_workspace
+from ringfence.control.settings import CONTROL_KEYS, ControlSettings, parse_control
 from ringfence.errors import ConfigError
 
 KNOWN_KEYS = frozenset(
@@ -39,6 +40,7 @@ KNOWN_KEYS = frozenset(
         "max_command_bytes",
         "daemon",
         "gate_paths",
+        *CONTROL_KEYS,
     }
 )
 ENV_DOMAINS = frozenset(
@@ -85,6 +87,17 @@ class Settings:
     agent_owner: str | None = None
     daemon: bool = True
     sources: tuple[Path, ...] = ()
+    control: ControlSettings = field(default_factory=ControlSettings)
+
+    @property
+    def state_location(self) -> str:
+        """Where the control state lives: a PostgreSQL URL or a SQLite file path."""
+        explicit = os.environ.get("RINGFENCE_STATE") or self.control.state
+        if explicit:
+            if explicit.startswith(("postgresql://", "postgres://")):
+                return explicit
+            return os.path.expanduser(explicit)
+        return str(state_dir() / "control.db")
 
 
 def state_dir() -> Path:
@@ -231,6 +244,7 @@ def _build(doc: Mapping[str, Any], sources: tuple[Path, ...], cwd: str) -> Setti
     ledger_env = os.environ.get("RINGFENCE_LEDGER") or ledger
     ledger_url = ledger_env if ledger_env and ledger_env.startswith(("postgresql://", "postgres://")) else None
     ledger_path = Path(os.path.expanduser(ledger_env)) if ledger_env and not ledger_url else None
+    control = parse_control(doc, where, agent_id=agent.get("id"))
     return Settings(
         analysis=analysis,
         on_error=on_error,
@@ -245,6 +259,7 @@ def _build(doc: Mapping[str, Any], sources: tuple[Path, ...], cwd: str) -> Setti
         agent_owner=agent.get("owner"),
         daemon=daemon,
         sources=sources,
+        control=control,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ringfence.analyze import analyze
@@ -37,6 +37,7 @@ from ringfence.policy.load import Policy, load_builtin
 from ringfence.policy.rules import EvalContext
 
 if TYPE_CHECKING:
+    from ringfence.control.engine import Controller
     from ringfence.policy.rego import RegoModules
 
 _builtin_policy: Policy | None = None
@@ -86,6 +87,7 @@ class Gate:
     cache: bool = True
     rego: RegoModules | None = None
     sources: tuple[object, ...] = ()  # fingerprint of the policy files this gate was built from
+    control: Controller | None = None  # approvals, halts, budgets, windows (None: policy only)
     _effects: dict[tuple[str, ...], tuple[Effect, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -101,11 +103,17 @@ class Gate:
             rego = RegoModules.load(modules)
         ledger: Ledger | None = None
         location = settings.ledger_location
-        if record and location is not None:
-            from ringfence.ledger.store import open_ledger
+        control = None
+        if record:
+            if location is not None:
+                from ringfence.ledger.store import open_ledger
 
-            ledger = open_ledger(location)
-        return cls(settings, policy, ledger, rego=rego, sources=sources_stamp(settings, cwd))
+                ledger = open_ledger(location)
+            from ringfence.control.engine import Controller
+            from ringfence.control.store import open_store
+
+            control = Controller(settings.control, open_store(settings.state_location), policy.gate_type)
+        return cls(settings, policy, ledger, rego=rego, sources=sources_stamp(settings, cwd), control=control)
 
     def context(self, action: Action) -> Context:
         return Context.for_cwd(action.cwd, self.settings.analysis, environment=action.environment)
@@ -136,6 +144,7 @@ class Gate:
             effects=tuple(effects),
             verdict=verdict,
             action_digest=digest,
+            environment=ctx.environment or action.environment,
         )
 
     def _analyze(self, action: Action, ctx: Context) -> tuple[Effect, ...]:
@@ -156,8 +165,21 @@ class Gate:
         return effects
 
     def decide(self, action: Action, principal: Principal) -> Decision:
-        """Evaluate, then record durably, then return. A failed record is a deny."""
+        """Evaluate, apply control state, then record durably, then return. A failed
+        control check or record is a deny."""
         decision = self.evaluate(action, principal)
+        if self.control is not None and decision.error is None:
+            try:
+                decision = self.control.apply(decision)
+            except Exception as exc:
+                return failure(
+                    action,
+                    principal,
+                    exc,
+                    digest=decision.action_digest,
+                    on_error="deny",
+                    what="could not check control state (halts, approvals, budgets)",
+                )
         if self.ledger is None:
             return decision
         try:
@@ -208,18 +230,7 @@ def merge_matches(verdict: Verdict, extra: list[RuleMatch], rego_digest: str = "
 
 
 def _with_record(d: Decision, seq: int) -> Decision:
-    return Decision(
-        d.outcome,
-        d.tier,
-        d.reason,
-        d.action,
-        d.principal,
-        d.effects,
-        d.verdict,
-        d.action_digest,
-        d.error,
-        seq,
-    )
+    return replace(d, record_id=seq)
 
 
 def _short(action: Action) -> str:
@@ -325,6 +336,9 @@ def ledger_entry(d: Decision) -> dict[str, Any]:
         "reason": redact_text(d.reason),
         "policy_digest": d.verdict.policy_digest,
         "error": d.error,
+        **({"environment": d.environment} if d.environment else {}),
+        **({"request": d.request_id} if d.request_id else {}),
+        **({"control": d.control} if d.control else {}),
         **({"exceptions": list(d.verdict.exceptions)} if d.verdict.exceptions else {}),
     }
 

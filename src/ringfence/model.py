@@ -150,11 +150,14 @@ class ApprovalRequirement:
     window: str | None = None
     ttl_seconds: int = 3600
     runtime_prompt: bool = False
+    at_least: tuple[tuple[str, int], ...] = ()
+    """Per-group minimums on top of ``k`` ("at least 1 of sre")."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "approvers": list(self.approvers),
             "k": self.k,
+            **({"at_least": dict(self.at_least)} if self.at_least else {}),
             "window": self.window,
             "ttl_seconds": self.ttl_seconds,
             "runtime_prompt": self.runtime_prompt,
@@ -163,6 +166,8 @@ class ApprovalRequirement:
     def describe(self) -> str:
         who = " or ".join(self.approvers) if self.approvers else "an approver"
         need = f"{self.k} approval{'s' if self.k != 1 else ''} from {who}"
+        for group, n in self.at_least:
+            need += f", at least {n} from {group}"
         if self.window:
             need += f" inside the change window {self.window}"
         return need
@@ -238,10 +243,26 @@ class Decision:
     action_digest: str
     error: str | None = None
     record_id: int | None = None
+    environment: str | None = None
+    """The environment the action was judged in (configuration, context, ``RINGFENCE_ENV``)."""
+    request_id: str | None = None
+    """The approval request (``AR-…``) this decision waits on or used a grant of."""
+    control: str | None = None
+    """What control state changed the verdict: ``halt``, ``grant``, ``window``, ``budget``, ``gate``."""
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
         return self.verdict.rule_ids
+
+    @property
+    def environments(self) -> frozenset[str]:
+        """Every environment the action touches: its own and any an effect names."""
+        out = {self.environment} if self.environment else set()
+        for e in self.effects:
+            env = e.attrs.get("environment")
+            if isinstance(env, str) and env:
+                out.add(env)
+        return frozenset(out)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -263,6 +284,10 @@ class Decision:
             out["error"] = self.error
         if self.record_id is not None:
             out["record"] = self.record_id
+        if self.request_id is not None:
+            out["request"] = self.request_id
+        if self.control is not None:
+            out["control"] = self.control
         return out
 
 

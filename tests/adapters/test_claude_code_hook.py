@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import sqlite3
 from pathlib import Path
@@ -82,6 +83,7 @@ def test_golden(name: str, env_ws: tuple[dict[str, str], Path]) -> None:
     out = _call(env_ws, json.dumps(payload(tool, ti, ws, mode)).encode())
     assert out["permissionDecision"] == expected, out
     reason = str(out["permissionDecisionReason"]).replace(str(ws), "<ws>").replace(env["HOME"], "<home>")
+    reason = re.sub(r"\bAR-[0-9A-Z]{8}\b", "AR-<id>", reason)  # request ids are random
     golden = GOLDEN / f"{name}.json"
     got = {"permissionDecision": out["permissionDecision"], "permissionDecisionReason": reason}
     if os.environ.get("RINGFENCE_REGEN_GOLDEN") or not golden.exists():

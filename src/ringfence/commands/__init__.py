@@ -1,3 +1,16 @@
 """Subcommands of the ``ringfence`` CLI, one module each (``add_parser(sub)``)."""
 
-COMMAND_MODULES = ("check", "explain", "hook", "wiring", "doctor", "log", "daemon", "policy", "audit")
+COMMAND_MODULES = (
+    "check",
+    "explain",
+    "hook",
+    "wiring",
+    "doctor",
+    "log",
+    "daemon",
+    "policy",
+    "audit",
+    "approvals",
+    "halt",
+    "keys",
+)

@@ -37,7 +37,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ringfence.errors import LedgerError
+from ringfence.errors import LedgerError, RingfenceError
 from ringfence.ledger import canonical, merkle
 from ringfence.ledger.schema import Schema
 
@@ -119,10 +119,20 @@ def _now() -> str:
 
 
 def migrate(backend: Backend) -> int:
-    """Apply the migrations the database lacks; idempotent and safe under concurrency."""
+    """Apply the migrations the database lacks; idempotent and safe under concurrency.
+
+    An up-to-date database is recognised in a read transaction, so opening one does not
+    queue behind writers."""
+    table = backend.schema.version_table
+    try:
+        with backend.reading() as tx:
+            current = tx.query(f"SELECT MAX(version) FROM {table}")[0][0] or 0
+        if current == len(backend.migrations):
+            return current
+    except RingfenceError:
+        pass  # no version table yet: create it under the writer lock below
     with backend.writing() as tx:
         tx.execute(backend.version_table)
-        table = backend.schema.version_table
         current = tx.query(f"SELECT MAX(version) FROM {table}")[0][0] or 0
         if current > len(backend.migrations):
             raise backend.schema.error(

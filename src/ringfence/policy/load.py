@@ -97,7 +97,7 @@ RULE_FIELDS = frozenset(
 )
 UNLESS_FIELDS = frozenset({"when", "match", "reason", "expires"})
 EXCEPTION_FIELDS = UNLESS_FIELDS | {"exception_for"}
-APPROVAL_FIELDS = frozenset({"approvers", "k", "window", "ttl", "runtime_prompt"})
+APPROVAL_FIELDS = frozenset({"approvers", "k", "at_least", "window", "ttl", "runtime_prompt"})
 
 
 class GateType(enum.StrEnum):
@@ -699,11 +699,28 @@ class _Parser:
                     self.doc.approver_refs.append((a, an.start_mark.line + 1, an.start_mark.column + 1))
         k = self._int(f, "k", 1, where, "'approval.k' must be a whole number ≥ 1", minimum=1)
         ttl = self._int(f, "ttl", 3600, where, "'approval.ttl' must be a positive number of seconds", minimum=1)
+        at_least: list[tuple[str, int]] = []
+        if "at_least" in f:
+            lnode = f["at_least"][1]
+            raw_min = self.value(lnode)
+            if not isinstance(raw_min, dict) or not all(
+                isinstance(g, str) and isinstance(n, int) and not isinstance(n, bool) and n >= 1
+                for g, n in raw_min.items()
+            ):
+                self.err(lnode, f"{where}: 'approval.at_least' must map a group to a whole number ≥ 1 (sre: 1)")
+            else:
+                at_least = [(g, n) for g, n in raw_min.items()]
+                for g in raw_min:
+                    self.doc.approver_refs.append((g, lnode.start_mark.line + 1, lnode.start_mark.column + 1))
         window = None
         if "window" in f:
             window = self.value(f["window"][1])
             if not isinstance(window, str):
                 self.err(f["window"][1], f"{where}: 'approval.window' must be a string")
+            else:
+                problem = _window_problem(window)
+                if problem:
+                    self.err(f["window"][1], f"{where}: 'approval.window': {problem}")
         prompt = False
         if "runtime_prompt" in f:
             prompt = self.value(f["runtime_prompt"][1])
@@ -711,7 +728,7 @@ class _Parser:
                 self.err(f["runtime_prompt"][1], f"{where}: 'approval.runtime_prompt' must be true or false")
         if len(self.doc.problems) != before:
             return None
-        return ApprovalRequirement(tuple(approvers), k, window, ttl, bool(prompt))
+        return ApprovalRequirement(tuple(approvers), k, window, ttl, bool(prompt), tuple(at_least))
 
     def _int(self, f: dict[str, tuple[Any, Any]], key: str, default: int, where: str, msg: str, minimum: int) -> int:
         if key not in f:
@@ -759,3 +776,20 @@ def _check_unique(rules: list[Rule]) -> None:
         if rule.id in seen:
             raise PolicyError(f"{rule.origin}: duplicate rule id {rule.id!r}")
         seen.add(rule.id)
+
+
+def _window_problem(text: str) -> str | None:
+    """Why ``text`` is neither a window name nor an inline window (None if it may be either).
+
+    A bare name (``business-hours``) is resolved against the configuration's ``windows:``
+    when a request is created; anything with a space must parse as an inline window."""
+    if " " not in text.strip():
+        return None
+    from ringfence.control.windows import parse_window
+    from ringfence.errors import ControlError
+
+    try:
+        parse_window(text)
+    except ControlError as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,81 @@
+"""Answering an approval request: every check, then one atomic write.
+
+Used by the CLI (``ringfence approvals approve|deny``) and by the server (Slack
+interactions, the dashboard). A refused answer raises
+:class:`~ringfence.errors.ApprovalError` saying exactly why, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ringfence.control.approvals import Requirement, Tally, ineligible, settle, sign, tally
+from ringfence.control.keys import SigningKey, key_id
+from ringfence.control.settings import ControlSettings
+from ringfence.control.store import ApprovalRecord, ControlStore, Request, Status
+from ringfence.errors import ApprovalError
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    record: ApprovalRecord
+    request: Request  # after the answer
+    tally: Tally
+
+
+def answer(
+    store: ControlStore,
+    settings: ControlSettings,
+    request_id: str,
+    verdict: str,
+    key: SigningKey,
+    *,
+    approver: str | None = None,
+    via: str = "cli",
+    comment: str = "",
+) -> Answer:
+    """Record ``approver``'s signed ``verdict`` on ``request_id``.
+
+    With ``via="cli"`` the key is the approver's own and must match the configured public
+    key; other channels (``slack``, ``api``) sign with a configured service key on behalf
+    of the approver they authenticated."""
+    who = approver or key.name
+    request = store.get(request_id)
+    now = store.clock()
+    status = request.effective_status(now)
+    if status != Status.PENDING:
+        raise ApprovalError(f"{request.id} is {status}, not pending; {_next_step(status)}")
+    configured = settings.approvers.get(who)
+    if configured is None:
+        known = ", ".join(sorted(settings.approvers)) or "none are configured"
+        raise ApprovalError(
+            f"{who} is not a configured approver ({known}). Add them under approvers: with the public key "
+            f"`ringfence keys create {who}` prints."
+        )
+    if via == "cli":
+        if configured.key is None:
+            raise ApprovalError(f"approvers.{who} has no key: add the public key `ringfence keys show {who}` prints")
+        if configured.key != key.public:
+            raise ApprovalError(
+                f"the key {key.path} ({key_id(key.public)}) is not the key configured for {who} "
+                f"({key_id(configured.key)}); approvals must be signed with the configured key"
+            )
+    elif key.public not in settings.service_keys:
+        raise ApprovalError(f"the service key {key_id(key.public)} is not listed under approvals.service_keys")
+    requirement = Requirement.from_dict(request.body.get("requirement") or {})
+    why = ineligible(who, request, requirement, settings)
+    if why is not None:
+        raise ApprovalError(f"{who} cannot answer {request.id}: {why}")
+    record = sign(key, request, verdict, at=now, approver=who, via=via, comment=comment)
+    notify = (*settings.notify, *(c for c in settings.escalate_to if c not in settings.notify))
+    after = store.record_approval(record, lambda r, recs: settle(r, recs, settings, now), notify=notify)
+    return Answer(record, after, tally(after, store.approvals(after.id), settings))
+
+
+def _next_step(status: str) -> str:
+    return {
+        Status.APPROVED: "it is already approved; the agent can retry the action",
+        Status.USED: "its grant was used; a new attempt by the agent creates a new request",
+        Status.DENIED: "it was denied",
+        Status.EXPIRED: "it expired; a new attempt by the agent creates a new request",
+    }.get(status, "only pending requests can be answered")
