@@ -10,6 +10,7 @@ becomes a deny whose reason says what went wrong (unless the operator set
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 import time
 from dataclasses import dataclass, field, replace
@@ -27,6 +28,7 @@ from ringfence.model import (
     Effect,
     Outcome,
     Principal,
+    PrincipalType,
     RiskTier,
     RuleMatch,
     Verdict,
@@ -118,8 +120,24 @@ class Gate:
     def context(self, action: Action) -> Context:
         return Context.for_cwd(action.cwd, self.settings.analysis, environment=action.environment)
 
+    def resolve(self, principal: Principal) -> Principal:
+        """The principal with the configured agent identity filled in: ``agent.id`` names
+        an agent the runtime only knows by its runtime name, ``agent.owner`` names its
+        owner when the runtime's environment did not (``RINGFENCE_AGENT_OWNER``)."""
+        if principal.type is not PrincipalType.AGENT:
+            return principal
+        s = self.settings
+        if s.agent_id and principal.id == principal.runtime:
+            principal = replace(principal, id=s.agent_id)
+        if principal.owner is None:
+            owner = s.agent_owner or os.environ.get("USER") or None
+            if owner:
+                principal = replace(principal, owner=owner)
+        return principal
+
     def evaluate(self, action: Action, principal: Principal) -> Decision:
         """Analysis and policy only: no ledger, never raises."""
+        principal = self.resolve(principal)
         digest = action_digest(principal, action)
         try:
             ctx = self.context(action)

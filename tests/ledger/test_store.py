@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,20 +14,7 @@ from ringfence.errors import LedgerError
 from ringfence.ledger import Ledger, canonical, merkle
 from ringfence.ledger.canonical import CanonicalError
 from ringfence.ledger.store import MerkleLedger, open_ledger
-
-PG_DSN = os.environ.get("RINGFENCE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _pg_admin() -> Any:
-    """A connection to the test PostgreSQL; fails under CI, skips elsewhere, when it is unreachable."""
-    import psycopg
-
-    try:
-        return psycopg.connect(PG_DSN, autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at {PG_DSN} is unreachable under CI: {exc}")
-        pytest.skip(f"PostgreSQL at {PG_DSN} is unreachable: {exc}")
+from tests.pg import pg_schema
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -38,15 +23,8 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield str(tmp_path / "ledger.db")
         return
-    admin = _pg_admin()
-    schema = f"rf_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        sep = "&" if "?" in PG_DSN else "?"
-        yield f"{PG_DSN}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+    with pg_schema() as url:
+        yield url
 
 
 # --- an independent RFC 9162 reference (section 2.1.1), for checking the stored tree ---

@@ -94,7 +94,7 @@ def parse(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[Action, 
         runtime=RUNTIME,
         model=_str(doc.get("model")) or env.get("ANTHROPIC_MODEL") or None,
         session=session if isinstance(session, str) else None,
-        owner=env.get("RINGFENCE_AGENT_OWNER") or env.get("USER") or None,
+        owner=env.get("RINGFENCE_AGENT_OWNER") or None,  # else the gate fills in agent.owner or $USER
         attributes={"permission_mode": str(doc.get("permission_mode", ""))},
     )
     return action_for(tool, tool_input, cwd, env=env), principal
