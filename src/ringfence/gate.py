@@ -10,8 +10,8 @@ becomes a deny whose reason says what went wrong (unless the operator set
 from __future__ import annotations
 
 import hashlib
-import os
 import json
+import os
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any

@@ -250,8 +250,23 @@ def settle(
     if t.denied:
         return ("denied", 0, None)
     if t.satisfied:
-        return ("approved", settings.grant_uses, now + settings.grant_ttl)
+        return ("approved", settings.grant_uses, grant_expiry(request, settings, now))
     return None
+
+
+def grant_expiry(request: Request, settings: ControlSettings, now: float) -> float:
+    """When a grant given at ``now`` expires: ``grant_ttl`` from now, or, for an action
+    held for a change window, ``grant_ttl`` after the window next opens (approved on
+    Friday evening, it runs on Monday morning)."""
+    requirement = Requirement.from_dict(request.body.get("requirement") or {})
+    start = now
+    if requirement.window is not None:
+        from datetime import UTC, datetime
+
+        opens = settings.window(requirement.window).next_open(datetime.fromtimestamp(now, UTC))
+        if opens is not None:
+            start = max(now, opens.timestamp())
+    return start + settings.grant_ttl
 
 
 def possible_approvers(request: Request, settings: ControlSettings) -> list[str]:

@@ -198,7 +198,7 @@ class Controller:
         if budget.on_exceed == "require_approval" and not approved:
             gated = replace(d, outcome=Outcome.REQUIRE_APPROVAL, tier=max(d.tier, RiskTier.MEDIUM, key=_rank))
             decided = self._approval(replace(gated, reason=text), "single_approver")
-            return replace(decided, control="budget")
+            return decided if decided.control else replace(decided, control="budget")
         return _deny(d, f"{text} ({d.reason})", "budget")
 
     def _budgets(self, d: Decision) -> Decision:
