@@ -87,6 +87,9 @@ GROUPS = {
 }
 
 
+SLACK_IDS = {"alice": "U0ALICE1", "bob": "U0BOB22"}
+
+
 def harness(location: str, tmp_path: Path, **control: Any) -> Harness:
     clock = Clock()
     keydir = tmp_path / "keys"
@@ -95,7 +98,7 @@ def harness(location: str, tmp_path: Path, **control: Any) -> Harness:
     for name, groups in GROUPS.items():
         _, public = create_key(name, directory=keydir)
         keys[name] = load_key(name, directory=keydir)
-        approvers[name] = Approver(name, frozenset(groups), public)
+        approvers[name] = Approver(name, frozenset(groups), public, slack=SLACK_IDS.get(name))
     from ringfence.control.windows import parse_window
 
     control.setdefault("windows", {"business-hours": parse_window("Mon-Thu 09:00-16:00 Europe/Berlin")})
