@@ -23,6 +23,7 @@ from ringfence.daemon.dispatch import answer
 from ringfence.gate import Gate
 
 IDLE_SECONDS = 30 * 60
+SWEEP_SECONDS = 5.0  # how often the daemon expires, escalates and sends notifications
 MAX_REQUEST = 8 * 1024 * 1024 + 65536
 
 
@@ -66,10 +67,30 @@ class _State:
             if cached[1].sources == sources_stamp(cached[1].settings, cwd):
                 return cached[1]
         gate = Gate.for_cwd(cwd)
-        if cached is not None and cached[1].ledger is not None:
-            cached[1].ledger.close()
+        if cached is not None:
+            if cached[1].ledger is not None:
+                cached[1].ledger.close()
+            if cached[1].control is not None:
+                cached[1].control.store.close()
         self.gates[key] = (stamp, gate)
         return gate
+
+    def sweep(self) -> None:
+        """Expire, escalate and notify for every control state this daemon's gates use
+        (see :mod:`ringfence.control.outbox`). Never raises: a failed notification must
+        not take the daemon down."""
+        from ringfence.control.outbox import run_once
+
+        done: set[str] = set()
+        for _stamp, gate in list(self.gates.values()):
+            control = gate.control
+            if control is None or control.store.where in done:
+                continue
+            done.add(control.store.where)
+            wanted = control.settings.channels or control.settings.escalate_after is not None
+            if wanted:
+                with contextlib.suppress(Exception):
+                    run_once(control.store, control.settings)
 
 
 def _refresh_bytecode() -> None:
@@ -225,6 +246,13 @@ def serve(path: str, idle_seconds: float = IDLE_SECONDS) -> None:
                 return
 
     threading.Thread(target=reaper, daemon=True).start()
+
+    def sweeper() -> None:
+        while True:
+            time.sleep(SWEEP_SECONDS)
+            state.sweep()
+
+    threading.Thread(target=sweeper, daemon=True).start()
     try:
         server.serve_forever(poll_interval=0.5)
     finally:
