@@ -249,6 +249,9 @@ class Decision:
     """The approval request (``AR-…``) this decision waits on or used a grant of."""
     control: str | None = None
     """What control state changed the verdict: ``halt``, ``grant``, ``window``, ``budget``, ``gate``."""
+    runtime_prompt: bool | None = None
+    """Whether the runtime's own prompt may answer this require_approval (None: as the rule says).
+    Control sets it: only a single-approver gate without a window can be answered at a terminal."""
 
     @property
     def rule_ids(self) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ import pytest
 
 from ringfence.ledger.store import open_ledger
 from tests.control.flow import cli, create_keys, deploy, release_config, request_id, write_config
-from tests.helpers import isolated_env, make_workspace
+from tests.helpers import hook_answer, isolated_env, make_workspace, payload, run_hook
 
 
 @pytest.fixture
@@ -114,3 +114,17 @@ def test_wait_returns_zero_once_approved(setup: tuple[dict[str, str], Path]) -> 
         assert cli(env, ws, "approvals", "approve", rid, "--as", who).returncode == 0
     done = cli(env, ws, "wait", rid, "--timeout", "5s")
     assert done.returncode == 0, done.stderr
+
+
+def test_terminal_prompt_only_for_single_approver_tiers(setup: tuple[dict[str, str], Path]) -> None:
+    env, ws = setup
+
+    def attended(command: str) -> dict[str, object]:
+        data = json.dumps(payload("Bash", {"command": command}, ws, "default")).encode()
+        return hook_answer(run_hook(data, env, ws))
+
+    # two approvers can't both answer one terminal prompt: held out of band even with someone there
+    prod = attended("vercel deploy --prod")
+    assert prod["permissionDecision"] == "deny" and "AR-" in str(prod["permissionDecisionReason"])
+    # a single-approver (medium) action may be answered at the terminal
+    assert attended("git reset --hard HEAD~1")["permissionDecision"] == "ask"

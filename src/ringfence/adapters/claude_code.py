@@ -188,7 +188,12 @@ def render(decision: Decision, *, runtime_prompt: bool = True) -> str:
         answer, reason = "allow", f"ringfence: {decision.reason}"
     elif outcome is Outcome.REQUIRE_APPROVAL:
         approval = decision.verdict.approval
-        can_ask = approval is not None and approval.runtime_prompt and runtime_prompt and mode not in UNATTENDED_MODES
+        allowed = (
+            decision.runtime_prompt
+            if decision.runtime_prompt is not None
+            else approval is not None and approval.runtime_prompt
+        )
+        can_ask = allowed and runtime_prompt and mode not in UNATTENDED_MODES
         if can_ask:
             answer, reason = "ask", f"ringfence: approval needed — {decision.reason}"
         else:

@@ -116,7 +116,12 @@ class Controller:
             ttl=requirement.ttl,
             notify=self.settings.notify,
         )
-        return replace(d, reason=held_reason(d, request, requirement, self.settings, now), request_id=request.id)
+        return replace(
+            d,
+            reason=held_reason(d, request, requirement, self.settings, now),
+            request_id=request.id,
+            runtime_prompt=requirement.runtime_prompt,
+        )
 
     def _use_grant(self, d: Decision, grant: Request) -> Decision | None:
         requirement = Requirement.from_dict(grant.body.get("requirement") or {})
