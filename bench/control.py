@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import git_rev, pct, summary, tempdir  # noqa: E402
+from bench._common import git_rev, pct, summary, tempdir
 
 ALLOWED = ["git status", "ls -la src", "npm test", "python -m pytest -q", "git diff --stat", "cat README.md"]
 
