@@ -102,9 +102,14 @@ def run_resume(ns: argparse.Namespace) -> int:
     try:
         approver = ctx.settings.control.approvers.get(key.name)
         if approver is None or approver.key != key.public:
+            if approver is None:
+                problem = "is not listed"
+            elif approver.key is None:
+                problem = f"is listed without a key: add the public key `ringfence keys show {key.name}` prints"
+            else:
+                problem = f"is listed with a different key than {key.path}"
             raise ControlError(
-                f"lifting a halt needs a human listed under approvers: with this key; {key.name} "
-                + ("is not listed" if approver is None else "is listed with a different key")
+                f"lifting a halt needs a human listed under approvers: with this key; {key.name} {problem}"
             )
         active = ctx.store.active_halts()
         if not active:
@@ -112,10 +117,11 @@ def run_resume(ns: argparse.Namespace) -> int:
             return 0
         scoped = ns.agent is not None or ns.env is not None or ns.everyone
         if ns.halt_ids:
-            unknown = [i for i in ns.halt_ids if i not in {h.id for h in active}]
+            wanted = [i.strip().upper() for i in ns.halt_ids]
+            unknown = [i for i in wanted if i not in {h.id for h in active}]
             if unknown:
                 raise ControlError(f"no active halt {', '.join(unknown)}; active: {', '.join(h.id for h in active)}")
-            chosen = [h for h in active if h.id in ns.halt_ids]
+            chosen = [h for h in active if h.id in wanted]
         elif ns.every_halt:
             chosen = active
         elif scoped:

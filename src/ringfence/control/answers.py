@@ -44,38 +44,40 @@ def answer(
     now = store.clock()
     status = request.effective_status(now)
     if status != Status.PENDING:
-        raise ApprovalError(f"{request.id} is {status}, not pending; {_next_step(status)}")
+        raise ApprovalError(f"{request.id} is {status}, not pending; {_next_step(status, request, store)}")
     configured = settings.approvers.get(who)
     if configured is None:
         known = ", ".join(sorted(settings.approvers)) or "none are configured"
-        raise ApprovalError(
-            f"{who} is not a configured approver ({known}). Add them under approvers: with the public key "
-            f"`ringfence keys create {who}` prints."
-        )
+        how = f" with the public key `ringfence keys show {who}` prints" if via == "cli" else ""
+        raise ApprovalError(f"{who} is not a configured approver ({known}). Add them under approvers:{how}.")
     if via == "cli":
         if configured.key is None:
             raise ApprovalError(f"approvers.{who} has no key: add the public key `ringfence keys show {who}` prints")
         if configured.key != key.public:
             raise ApprovalError(
                 f"the key {key.path} ({key_id(key.public)}) is not the key configured for {who} "
-                f"({key_id(configured.key)}); approvals must be signed with the configured key"
+                f"({key_id(configured.key)}); approvals must be signed with the configured key. Sign with the "
+                f"key whose public half is in approvers.{who}.key, or, if this key is the right one, put the "
+                f"public key `ringfence keys show {key.name}` prints there"
             )
     elif key.public not in settings.service_keys:
         raise ApprovalError(f"the service key {key_id(key.public)} is not listed under approvals.service_keys")
     requirement = Requirement.from_dict(request.body.get("requirement") or {})
     why = ineligible(who, request, requirement, settings)
     if why is not None:
-        raise ApprovalError(f"{who} cannot answer {request.id}: {why}")
+        raise ApprovalError(f"{who} cannot answer {request.id}: {why} (it needs {requirement.describe()})")
     record = sign(key, request, verdict, at=now, approver=who, via=via, comment=comment)
     notify = (*settings.notify, *(c for c in settings.escalate_to if c not in settings.notify))
     after = store.record_approval(record, lambda r, recs: settle(r, recs, settings, now), notify=notify)
     return Answer(record, after, tally(after, store.approvals(after.id), settings))
 
 
-def _next_step(status: str) -> str:
+def _next_step(status: str, request: Request, store: ControlStore) -> str:
+    if status == Status.DENIED:
+        by = ", ".join(r.approver for r in store.approvals(request.id) if r.verdict == "deny") or "an approver"
+        return f"it was denied by {by} and the denial stands; nothing more is needed"
     return {
         Status.APPROVED: "it is already approved; the agent can retry the action",
         Status.USED: "its grant was used; a new attempt by the agent creates a new request",
-        Status.DENIED: "it was denied",
         Status.EXPIRED: "it expired; a new attempt by the agent creates a new request",
     }.get(status, "only pending requests can be answered")

@@ -40,9 +40,11 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ringfence.errors import ConfigError, ControlError
@@ -162,11 +164,16 @@ class ControlSettings:
             w = self.windows[spec]
             extra = tuple(parse_freeze(f) for f in self.freeze)
             return replace(w, freeze=(*w.freeze, *extra)) if extra else w
+        known = ", ".join(sorted(self.windows))
+        if len(spec.split()) == 1:  # a name: a spelled-out window has days, hours and maybe a zone
+            raise ControlError(
+                f"no change window named {spec!r} under windows: ({known or 'none defined'}); name one of them or "
+                'spell a window out, e.g. "Mon–Thu 09:00–16:00 Europe/Berlin"'
+            )
         try:
             return parse_window(spec, freeze=self.freeze)
         except ControlError as exc:
-            known = f" (named windows: {', '.join(sorted(self.windows))})" if self.windows else ""
-            raise ControlError(f"{exc}{known}") from None
+            raise ControlError(f"{exc}" + (f" (named windows: {known})" if known else "")) from None
 
 
 def parse_duration(value: Any, where: str) -> float:
@@ -179,6 +186,8 @@ def parse_duration(value: Any, where: str) -> float:
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     else:
         raise ConfigError(f"{where} must be a duration such as 30s, 15m, 1h or 1d, not {value!r}")
+    if not math.isfinite(seconds):
+        raise ConfigError(f"{where} must be a finite duration such as 30s, 15m, 1h or 1d, not {value!r}")
     if seconds <= 0:
         raise ConfigError(f"{where} must be longer than zero")
     return seconds
@@ -252,15 +261,18 @@ def parse_control(doc: Mapping[str, Any], where: str, *, agent_id: str | None = 
     if dashboard is not None and (not isinstance(dashboard, str) or not dashboard.startswith(("http://", "https://"))):
         raise ConfigError(f"{where}: approvals.dashboard_url must be an http(s) URL")
     channels = _channels(doc.get("channels") or {}, where)
-    for name in (*notify, *escalate_to):
-        if name not in channels:
-            raise ConfigError(
-                f"{where}: approvals names channel {name!r}, which is not defined under channels: "
-                f"({', '.join(sorted(channels)) or 'none defined'})"
-            )
+    for key, names in (("notify", notify), ("escalate_to", escalate_to)):
+        for name in names:
+            if name not in channels:
+                raise ConfigError(
+                    f"{where}: approvals.{key} names channel {name!r}, which is not defined under channels: "
+                    f"({', '.join(sorted(channels)) or 'none defined'})"
+                )
     freeze = doc.get("freeze") or []
-    if isinstance(freeze, str):
+    if isinstance(freeze, str | date):
         freeze = [freeze]
+    if isinstance(freeze, list):  # YAML reads an unquoted 2026-12-24 as a date
+        freeze = [f.isoformat() if isinstance(f, date) and not isinstance(f, datetime) else f for f in freeze]
     if not isinstance(freeze, list) or not all(isinstance(f, str) for f in freeze):
         raise ConfigError(f"{where}: freeze must be a list of dates (YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD)")
     from ringfence.control.windows import parse_freeze
@@ -305,7 +317,7 @@ def _approvers(raw: Any, where: str, agent_id: str | None) -> dict[str, Approver
         here = f"{where}: approvers.{name}"
         if not isinstance(name, str) or not _ID.match(name):
             raise ConfigError(f"{here}: an approver id is a name of letters, digits, . _ @ -")
-        if name in AGENT_NAMES or (agent_id is not None and name == agent_id):
+        if name.casefold() in AGENT_NAMES or (agent_id is not None and name.casefold() == agent_id.casefold()):
             raise ConfigError(f"{here}: {name!r} is an agent's name; an agent can never approve")
         f = _mapping(spec or {}, here, APPROVER_FIELDS)
         groups = _names(f.get("groups", []), f"{here}.groups")
@@ -347,7 +359,10 @@ def _windows(raw: Any, where: str) -> dict[str, ChangeWindow]:
             else:
                 out[name] = window_from_mapping(_mapping(spec, f"{where}: windows.{name}"), where=f"windows.{name}")
         except ControlError as exc:
-            raise ConfigError(f"{where}: windows.{name}: {exc}") from None
+            text = str(exc)
+            if not text.startswith(f"windows.{name}"):
+                text = f"windows.{name}: {text}"
+            raise ConfigError(f"{where}: {text}") from None
     return out
 
 
@@ -367,8 +382,8 @@ def _budgets(raw: Any, where: str) -> tuple[Budget, ...]:
         seen.add(bid)
         here = f"{where}: budgets.{bid}"
         limit = f.get("limit")
-        if not isinstance(limit, int | float) or isinstance(limit, bool) or limit <= 0:
-            raise ConfigError(f"{here}.limit must be a number above zero")
+        if not isinstance(limit, int | float) or isinstance(limit, bool) or not 0 < limit < math.inf:
+            raise ConfigError(f"{here}.limit must be a finite number above zero")
         if "per" not in f:
             raise ConfigError(f"{here}.per is missing: the window the limit applies to, e.g. 1h")
         per = parse_duration(f["per"], f"{here}.per")
@@ -381,14 +396,14 @@ def _budgets(raw: Any, where: str) -> tuple[Budget, ...]:
         cost_raw = _mapping(f.get("cost") or {}, f"{here}.cost")
         cost: list[tuple[str, float]] = []
         for pattern, price in cost_raw.items():
-            if not isinstance(price, int | float) or isinstance(price, bool) or price < 0:
-                raise ConfigError(f"{here}.cost.{pattern} must be a number of units, zero or more")
+            if not isinstance(price, int | float) or isinstance(price, bool) or not 0 <= price < math.inf:
+                raise ConfigError(f"{here}.cost.{pattern} must be a finite number of units, zero or more")
             cost.append((str(pattern), float(price)))
         if cost and "effect" in m:
             raise ConfigError(f"{here}: use either match.effect (count actions) or cost (price effects), not both")
         on_exceed = f.get("on_exceed", "deny")
         if on_exceed not in ("deny", "require_approval"):
-            raise ConfigError(f"{here}.on_exceed must be deny or require_approval")
+            raise ConfigError(f"{here}.on_exceed must be deny or require_approval, not {on_exceed!r}")
         per_agent = f.get("per_agent", True)
         if not isinstance(per_agent, bool):
             raise ConfigError(f"{here}.per_agent must be true or false")
