@@ -114,3 +114,22 @@ def test_settling_a_request_notifies_too(h: Harness, receiver: Receiver) -> None
     h.approve_all(rid, "alice", "bob")
     report = run_once(h.store, h.settings)
     assert f"ops:approved:{rid}" in report.delivered
+
+
+def test_sweep_command_sends_what_is_queued(tmp_path: Path, receiver: Receiver) -> None:
+    from tests.control.flow import cli, create_keys, deploy, release_config, request_id, write_config
+    from tests.helpers import isolated_env, make_workspace
+
+    env = isolated_env(tmp_path)
+    ws = make_workspace(tmp_path)
+    keys = create_keys(env, ws, "alice", "bob")
+    config = release_config(keys)
+    config["channels"] = {"ops": {"kind": "webhook", "url": receiver.url, "secret": SECRET}}
+    config["approvals"] = {"notify": ["ops"]}
+    write_config(env, config)
+    rid = request_id(deploy(env, ws))
+    swept = cli(env, ws, "approvals", "sweep")
+    assert swept.returncode == 0, swept.stderr
+    assert f"ops:requested:{rid}" in swept.stdout
+    assert json.loads(receiver.requests[0][1])["request"]["id"] == rid
+    assert "nothing to do" in cli(env, ws, "approvals", "sweep").stdout

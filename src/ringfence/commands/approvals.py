@@ -47,6 +47,17 @@ def add_parser(sub: Any) -> None:
         a.add_argument("--json", action="store_true")
         a.set_defaults(run=run_answer, verdict=verb)
 
+    sw = asub.add_parser(
+        "sweep",
+        help="expire, escalate and send queued notifications (once, or --watch)",
+        description="Expire pending requests past their TTL, escalate those waiting longer than "
+        "approvals.escalate_after, and post queued Slack/webhook notifications. The warm daemon and the "
+        "server do this every few seconds; run it from cron or with --watch where neither runs.",
+    )
+    sw.add_argument("--watch", action="store_true", help="keep sweeping (Ctrl-C stops)")
+    sw.add_argument("--interval", default="5s", help="pause between sweeps with --watch (default 5s)")
+    sw.set_defaults(run=run_sweep)
+
     def usage(ns: argparse.Namespace) -> int:
         p.print_help()
         return EXIT_USAGE
@@ -368,3 +379,41 @@ class _Null:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def run_sweep(ns: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from ringfence.commands._control import open_control
+    from ringfence.control.outbox import run_once
+    from ringfence.control.settings import parse_duration
+    from ringfence.errors import ConfigError
+
+    try:
+        interval = parse_duration(ns.interval, "--interval")
+    except ConfigError as exc:
+        return _err(str(exc))
+    console = Console()
+    ctx = open_control()
+    try:
+        while True:
+            report = run_once(ctx.store, ctx.settings.control)
+            for label, items, style in (
+                ("expired", report.expired, "dim"),
+                ("escalated", report.escalated, "yellow"),
+                ("notified", report.delivered, "green"),
+                ("will retry", report.retrying, "yellow"),
+                ("gave up", report.failed, "bold red"),
+            ):
+                for item in items:
+                    console.print(f"[{style}]{label:<10}[/] {escape(item)}", highlight=False)
+            if not ns.watch:
+                if report.quiet:
+                    console.print("nothing to do")
+                return 1 if report.failed else 0
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        ctx.close()
