@@ -215,6 +215,34 @@ class Gate:
             self.checkpoint()
         return _with_record(decision, seq)
 
+    def prompt_answered(self, action: Action, principal: Principal) -> str | None:
+        """The runtime ran ``action`` after showing its own prompt for it: record that the
+        person there allowed it, on the request created when the prompt was shown.
+        Returns the request id, or None when no prompt-answerable request was pending."""
+        if self.control is None:
+            return None
+        principal = self.resolve(principal)
+        digest = action_digest(principal, action)
+        who = f"human at the {principal.runtime or 'runtime'} prompt ({principal.owner or 'unknown'})"
+        request = self.control.store.answered_at_prompt(digest, who)
+        if request is None:
+            return None
+        if self.ledger is not None:
+            self.ledger.append(
+                {
+                    "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "kind": "prompt_answer",
+                    "principal_type": "human",
+                    "principal_id": principal.owner or "unknown",
+                    "runtime": principal.runtime,
+                    "decision": "allow",
+                    "request": request.id,
+                    "action_digest": digest,
+                    "reason": f"allowed at the {principal.runtime or 'runtime'}'s own prompt",
+                }
+            )
+        return request.id
+
     def checkpoint(self) -> str | None:
         """Sign the ledger's current size and root now (and export it to the witness).
 

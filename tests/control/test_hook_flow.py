@@ -128,3 +128,26 @@ def test_terminal_prompt_only_for_single_approver_tiers(setup: tuple[dict[str, s
     assert prod["permissionDecision"] == "deny" and "AR-" in str(prod["permissionDecisionReason"])
     # a single-approver (medium) action may be answered at the terminal
     assert attended("git reset --hard HEAD~1")["permissionDecision"] == "ask"
+
+
+def test_an_answer_at_the_terminal_prompt_is_recorded(setup: tuple[dict[str, str], Path]) -> None:
+    env, ws = setup
+    command = {"command": "git reset --hard HEAD~1"}
+    asked = hook_answer(run_hook(json.dumps(payload("Bash", command, ws, "default")).encode(), env, ws))
+    assert asked["permissionDecision"] == "ask"
+    rid = request_id(asked)
+    # the person said yes, so Claude Code ran the tool and now sends PostToolUse
+    post = {**payload("Bash", command, ws, "default"), "hook_event_name": "PostToolUse", "tool_response": {}}
+    done = run_hook(json.dumps(post).encode(), env, ws)
+    assert done.returncode == 0 and done.stdout.decode().strip() == "{}"
+    shown = json.loads(cli(env, ws, "approvals", "show", rid, "--json").stdout)
+    assert shown["status"] == "used"
+    assert shown["history"][-1]["kind"] == "allowed-at-prompt" and "carol" in shown["history"][-1]["actor"]
+    ledger = open_ledger(Path(env["XDG_STATE_HOME"]) / "ringfence" / "ledger.db")
+    [entry] = [e for e in ledger.recent(50) if e.get("kind") == "prompt_answer"]
+    assert entry["request"] == rid and entry["principal_id"] == "carol"
+    # PostToolUse for an action nobody was asked about records nothing and never blocks
+    other = {**payload("Bash", {"command": "ls"}, ws, "default"), "hook_event_name": "PostToolUse"}
+    assert run_hook(json.dumps(other).encode(), env, ws).stdout.decode().strip() == "{}"
+    odd = {**payload("Frobnicate", {}, ws, "default"), "hook_event_name": "PostToolUse"}
+    assert run_hook(json.dumps(odd).encode(), env, ws).stdout.decode().strip() == "{}"

@@ -140,9 +140,10 @@ def test_install_golden_on_rich_settings(tmp_path: Path) -> None:
     path = settings(tmp_path)
     write(path, RICH_SETTINGS)
     plan = plan_install(path, CMD)
-    assert plan.changed and len(plan.changes) == 1
+    assert plan.changed and len(plan.changes) == 2  # PreToolUse decides; PostToolUse records prompt answers
     expected = copy.deepcopy(RICH_SETTINGS)
     expected["hooks"]["PreToolUse"].append(OUR_GROUP)
+    expected["hooks"].setdefault("PostToolUse", []).append(OUR_GROUP)
     assert ordered(json.loads(plan.after or "")) == ordered(expected)
     apply(plan)
     assert ordered(load(path)) == ordered(expected)
@@ -153,7 +154,7 @@ def test_install_creates_claude_dir_and_file(tmp_path: Path) -> None:
     plan = plan_install(path, CMD)
     assert plan.creates
     assert apply(plan) is None
-    assert load(path) == {"hooks": {"PreToolUse": [OUR_GROUP]}}
+    assert load(path) == {"hooks": {"PreToolUse": [OUR_GROUP], "PostToolUse": [OUR_GROUP]}}
     assert path.read_text().startswith('{\n  "hooks"')
 
 
@@ -161,7 +162,9 @@ def test_install_into_existing_empty_hooks_and_pre_tool_use(tmp_path: Path) -> N
     path = settings(tmp_path)
     write(path, {"hooks": {"PreToolUse": []}, "model": "x"})
     install(path)
-    assert ordered(load(path)) == ordered({"hooks": {"PreToolUse": [OUR_GROUP]}, "model": "x"})
+    assert ordered(load(path)) == ordered(
+        {"hooks": {"PreToolUse": [OUR_GROUP], "PostToolUse": [OUR_GROUP]}, "model": "x"}
+    )
 
 
 def test_install_is_idempotent(tmp_path: Path) -> None:
@@ -187,7 +190,9 @@ def test_install_updates_command_in_place(tmp_path: Path) -> None:
     groups = data["hooks"]["PreToolUse"]
     assert [h["command"] for g in groups for h in g["hooks"] if is_ringfence_command(h["command"])] == [CMD2]
     expected = copy.deepcopy(RICH_SETTINGS)
-    expected["hooks"]["PreToolUse"].append({"matcher": MATCHER, "hooks": [{**OURS, "command": CMD2}]})
+    ours = {"matcher": MATCHER, "hooks": [{**OURS, "command": CMD2}]}
+    expected["hooks"]["PreToolUse"].append(ours)
+    expected["hooks"].setdefault("PostToolUse", []).append(ours)
     assert ordered(data) == ordered(expected)
 
 

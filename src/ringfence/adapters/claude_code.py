@@ -1,5 +1,9 @@
 """Claude Code ``PreToolUse`` hooks: the payload in, the decision out.
 
+``PostToolUse`` payloads (the tool already ran) only record, when Claude Code's own
+prompt was shown for the action, that the person there allowed it; the hook prints
+``{}`` for them and never blocks anything.
+
 Input (stdin JSON): ``session_id``, ``transcript_path``, ``cwd``, ``permission_mode``,
 ``hook_event_name``, ``tool_name``, ``tool_input``, ``tool_use_id``.
 
@@ -31,6 +35,9 @@ from ringfence.model import Action, ActionKind, Decision, Outcome, Principal, Pr
 RUNTIME = "claude-code"
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
 UNATTENDED_MODES = frozenset({"bypassPermissions", "dontAsk"})
+EVENTS = ("PreToolUse", "PostToolUse")
+#: What the hook prints for PostToolUse: no decision (the tool already ran).
+POST_TOOL_USE_OUTPUT = "{}"
 
 # Tools that only touch Claude Code's own state or the web: nothing for the gate to judge.
 INERT_TOOLS = frozenset(
@@ -61,6 +68,14 @@ def parse(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[Action, 
 
     Raises :class:`PayloadError` with a precise message for anything off-contract.
     """
+    event, action, principal = parse_event(raw, env=env)
+    if event != "PreToolUse":
+        raise PayloadError(f"hook_event_name is {event!r}; ringfence decides on PreToolUse")
+    return action, principal
+
+
+def parse_event(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[str, Action, Principal]:
+    """The event name (``PreToolUse`` or ``PostToolUse``), action and principal of a payload."""
     env = os.environ if env is None else env
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"hook payload is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
@@ -76,8 +91,8 @@ def parse(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[Action, 
     if not isinstance(doc, dict):
         raise PayloadError("hook payload must be a JSON object")
     event = doc.get("hook_event_name", "PreToolUse")
-    if event != "PreToolUse":
-        raise PayloadError(f"hook_event_name is {event!r}; ringfence handles PreToolUse")
+    if event not in EVENTS:
+        raise PayloadError(f"hook_event_name is {event!r}; ringfence handles {' and '.join(EVENTS)}")
     tool = doc.get("tool_name")
     if not isinstance(tool, str) or not tool:
         raise PayloadError("tool_name is missing or not a string")
@@ -97,7 +112,7 @@ def parse(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[Action, 
         owner=env.get("RINGFENCE_AGENT_OWNER") or None,  # else the gate fills in agent.owner or $USER
         attributes={"permission_mode": str(doc.get("permission_mode", ""))},
     )
-    return action_for(tool, tool_input, cwd, env=env), principal
+    return str(event), action_for(tool, tool_input, cwd, env=env), principal
 
 
 def action_for(tool: str, ti: Mapping[str, Any], cwd: str, *, env: Mapping[str, str] | None = None) -> Action:
@@ -222,8 +237,12 @@ def handle(raw: bytes, gate_for: Callable[[str], Any], *, env: Mapping[str, str]
     action: Action | None = None
     principal: Principal | None = None
     try:
-        action, principal = parse(raw, env=env)
+        event, action, principal = parse_event(raw, env=env)
+        if event == "PostToolUse":
+            return _after(action, principal, gate_for)
     except PayloadError as exc:
+        if _is_post_tool_use(raw):  # nothing to deny after the fact
+            return POST_TOOL_USE_OUTPUT
         return render(failure(None, None, exc, what="could not read the hook payload"))
     except Exception as exc:
         return render(failure(None, None, exc))
@@ -237,3 +256,24 @@ def handle(raw: bytes, gate_for: Callable[[str], Any], *, env: Mapping[str, str]
     except Exception as exc:
         on_error = getattr(getattr(gate, "settings", None), "on_error", "deny")
         return render(failure(action, principal, exc, on_error=on_error))
+
+
+def _after(action: Action, principal: Principal, gate_for: Callable[[str], Any]) -> str:
+    """PostToolUse: the tool ran. If Claude Code's own prompt was shown for it, the person
+    there said yes: record that on the request. Nothing to decide, so nothing can be
+    denied here; a failure only means the answer is not recorded."""
+    try:
+        gate_for(action.cwd).prompt_answered(action, principal)
+    except Exception as exc:
+        import sys
+
+        sys.stderr.write(f"ringfence: could not record the prompt's answer: {exc}\n")
+    return POST_TOOL_USE_OUTPUT
+
+
+def _is_post_tool_use(raw: bytes) -> bool:
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and doc.get("hook_event_name") == "PostToolUse"

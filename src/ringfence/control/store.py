@@ -469,6 +469,26 @@ class ControlStore:
             _event(tx, request_id, now, "used", actor, {"uses_left": rows[0][0]})
         return True
 
+    def answered_at_prompt(self, digest: str, actor: str) -> Request | None:
+        """Settle the pending request for ``digest`` as allowed at the runtime's own prompt
+        (the tool ran, so the person there said yes). None if there was no such request."""
+        now = self.clock()
+        with self.writing() as tx:
+            rows = tx.query(
+                f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE digest = ? AND status = ? AND expires_at > ? "
+                "ORDER BY created_at DESC LIMIT 1",
+                (digest, Status.PENDING, now),
+            )
+            if not rows or not _request(rows[0]).body.get("requirement", {}).get("runtime_prompt"):
+                return None  # only a request the runtime's prompt could answer is settled this way
+            rid = rows[0][0]
+            tx.execute(
+                "UPDATE requests SET status = ?, decided_at = ?, uses_left = 0 WHERE id = ?", (Status.USED, now, rid)
+            )
+            _event(tx, rid, now, "allowed-at-prompt", actor, {})
+            rows = tx.query(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (rid,))
+        return _request(rows[0])
+
     def sweep(self, *, escalate_after: float | None, notify: Sequence[str] = ()) -> tuple[list[str], list[str]]:
         """Expire pending requests past their TTL and mark those waiting longer than
         ``escalate_after`` seconds as escalated (queuing a notification for each).

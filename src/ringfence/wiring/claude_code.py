@@ -37,6 +37,8 @@ from ringfence.wiring.jsonfile import (
 
 RUNTIME = "claude-code"
 EVENT = "PreToolUse"
+POST_EVENT = "PostToolUse"  # records what the person answered at Claude Code's own prompt
+EVENTS = (EVENT, POST_EVENT)
 MATCHER = "Bash|Write|Edit|MultiEdit|Read|NotebookEdit|Grep|Glob|mcp__.*"
 DEFAULT_TIMEOUT = 30
 HOOK_MARKER = f" hook {RUNTIME}"
@@ -125,29 +127,29 @@ def _type_error(path: Path, text: str | None, pointer: tuple[str | int, ...], va
     )
 
 
-def _pre_tool_use(data: dict[str, Any], path: Path, text: str | None) -> list[Any] | None:
-    """The ``hooks.PreToolUse`` array (``None`` if absent), after checking the types."""
+def _pre_tool_use(data: dict[str, Any], path: Path, text: str | None, event: str = EVENT) -> list[Any] | None:
+    """The ``hooks.<event>`` array (``None`` if absent), after checking the types."""
     if "hooks" not in data:
         return None
     hooks = data["hooks"]
     if not isinstance(hooks, dict):
         _type_error(path, text, ("hooks",), hooks, 'an object of hook events ({"PreToolUse": [...]})')
-    if EVENT not in hooks:
+    if event not in hooks:
         return None
-    groups = hooks[EVENT]
+    groups = hooks[event]
     if not isinstance(groups, list):
         _type_error(
             path,
             text,
-            ("hooks", EVENT),
+            ("hooks", event),
             groups,
             'an array of matcher groups ([{"matcher": ..., "hooks": [...]}])',
         )
     for gi, group in enumerate(groups):
         if not isinstance(group, dict):
-            _type_error(path, text, ("hooks", EVENT, gi), group, 'a matcher group ({"matcher": ..., "hooks": [...]})')
+            _type_error(path, text, ("hooks", event, gi), group, 'a matcher group ({"matcher": ..., "hooks": [...]})')
         if "hooks" in group and not isinstance(group["hooks"], list):
-            _type_error(path, text, ("hooks", EVENT, gi, "hooks"), group["hooks"], "an array of hooks")
+            _type_error(path, text, ("hooks", event, gi, "hooks"), group["hooks"], "an array of hooks")
     return groups
 
 
@@ -187,84 +189,102 @@ def read_hooks(path: Path) -> list[HookEntry]:
 
 
 def plan_install(path: Path, command: str, *, matcher: str = MATCHER, timeout: int = DEFAULT_TIMEOUT) -> Plan:
-    """Plan wiring ``command`` as a ``PreToolUse`` hook into the settings file ``path``.
+    """Plan wiring ``command`` as a ``PreToolUse`` hook, and as a ``PostToolUse`` hook that
+    records what the person answered at Claude Code's own prompt, into ``path``.
 
     Idempotent: an existing ringfence hook is updated in place (command, ``type``; a
     missing ``timeout`` is added, a present one kept; the matcher of a group that holds
     only ringfence hooks is reset to ``matcher``) and any further ringfence hooks are
-    removed, so exactly one remains. Everything else is left as it is.
+    removed, so exactly one remains per event. Everything else is left as it is.
     """
     data, text = load(path)
-    groups = _pre_tool_use(data, path, text)
-    entries = [] if groups is None else _entries(groups)
     changes: list[str] = []
     notes: list[str] = []
-
-    if groups is None:
-        hooks = data.setdefault("hooks", {})
-        groups = hooks.setdefault(EVENT, [])
-    if not entries:
-        groups.append({"matcher": matcher, "hooks": [{"type": "command", "command": command, "timeout": timeout}]})
-        changes.append(f"add a {EVENT} hook for {matcher!r}: {command}")
-    else:
-        first, *duplicates = entries
-        group = groups[first.group_index]
-        hook = group["hooks"][first.hook_index]
-        if hook.get("type") != "command":
-            hook["type"] = "command"
-            changes.append('set the hook\'s type to "command"')
-        if hook.get("command") != command:
-            changes.append(f"update the hook command: {hook.get('command')} → {command}")
-            hook["command"] = command
-        if "timeout" not in hook:
-            hook["timeout"] = timeout
-            changes.append(f"set the hook timeout to {timeout} s")
-        if group.get("matcher") != matcher:
-            only_ours = all(isinstance(h, dict) and is_ringfence_command(h.get("command")) for h in group["hooks"])
-            if only_ours:
-                changes.append(f"set the matcher: {group.get('matcher')!r} → {matcher!r}")
-                group["matcher"] = matcher
-            else:
-                missing = [tool for tool, ok in coverage(group.get("matcher")).items() if not ok]
-                if missing:
-                    notes.append(
-                        f"the ringfence hook shares the matcher {group.get('matcher')!r} with other hooks, "
-                        f"which does not cover {', '.join(missing)}; left unchanged"
-                    )
-        for entry in reversed(duplicates):
-            dup_group = groups[entry.group_index]
-            del dup_group["hooks"][entry.hook_index]
-            if not dup_group["hooks"]:
-                del groups[entry.group_index]
-            changes.append(f"remove a duplicate ringfence hook: {entry.command}")
-
+    for event in EVENTS:
+        _install_event(data, path, text, event, command, matcher, timeout, changes, notes)
     if not changes:
         return Plan(path, text, text, (), (*notes, "ringfence is already wired; nothing to change"))
     return Plan(path, text, dump_like(data, text), tuple(changes), tuple(notes))
 
 
+def _install_event(
+    data: dict[str, Any],
+    path: Path,
+    text: str | None,
+    event: str,
+    command: str,
+    matcher: str,
+    timeout: int,
+    changes: list[str],
+    notes: list[str],
+) -> None:
+    groups = _pre_tool_use(data, path, text, event)
+    entries = [] if groups is None else _entries(groups)
+    where = "" if event == EVENT else f" ({event})"
+    if groups is None:
+        hooks = data.setdefault("hooks", {})
+        groups = hooks.setdefault(event, [])
+    if not entries:
+        groups.append({"matcher": matcher, "hooks": [{"type": "command", "command": command, "timeout": timeout}]})
+        changes.append(f"add a {event} hook for {matcher!r}: {command}")
+        return
+    first, *duplicates = entries
+    group = groups[first.group_index]
+    hook = group["hooks"][first.hook_index]
+    if hook.get("type") != "command":
+        hook["type"] = "command"
+        changes.append(f'set the hook\'s type to "command"{where}')
+    if hook.get("command") != command:
+        changes.append(f"update the hook command{where}: {hook.get('command')} → {command}")
+        hook["command"] = command
+    if "timeout" not in hook:
+        hook["timeout"] = timeout
+        changes.append(f"set the hook timeout to {timeout} s{where}")
+    if group.get("matcher") != matcher:
+        only_ours = all(isinstance(h, dict) and is_ringfence_command(h.get("command")) for h in group["hooks"])
+        if only_ours:
+            changes.append(f"set the matcher{where}: {group.get('matcher')!r} → {matcher!r}")
+            group["matcher"] = matcher
+        else:
+            missing = [tool for tool, ok in coverage(group.get("matcher")).items() if not ok]
+            if missing:
+                notes.append(
+                    f"the ringfence hook{where} shares the matcher {group.get('matcher')!r} with other hooks, "
+                    f"which does not cover {', '.join(missing)}; left unchanged"
+                )
+    for entry in reversed(duplicates):
+        dup_group = groups[entry.group_index]
+        del dup_group["hooks"][entry.hook_index]
+        if not dup_group["hooks"]:
+            del groups[entry.group_index]
+        changes.append(f"remove a duplicate ringfence hook{where}: {entry.command}")
+
+
 def plan_uninstall(path: Path) -> Plan:
     """Plan removing every ringfence hook from the settings file ``path``, with the
-    matcher groups, ``PreToolUse`` array and ``hooks`` object that this leaves empty.
-    Groups, events and keys that still hold anything else stay."""
+    matcher groups, event arrays and ``hooks`` object that this leaves empty. Groups,
+    events and keys that still hold anything else stay."""
     data, text = load(path)
-    groups = _pre_tool_use(data, path, text)
-    entries = [] if groups is None else _entries(groups)
-    if groups is None or not entries:
-        return Plan(path, text, text, (), ("no ringfence hook found; nothing to change",))
     changes: list[str] = []
-    for entry in reversed(entries):
-        group = groups[entry.group_index]
-        del group["hooks"][entry.hook_index]
-        changes.append(f"remove the {EVENT} hook {entry.command}")
-        if not group["hooks"]:
-            del groups[entry.group_index]
-    changes.reverse()
-    hooks = data["hooks"]
-    if not groups:
-        del hooks[EVENT]
-        changes.append(f"remove the now empty hooks.{EVENT}")
-        if not hooks:
-            del data["hooks"]
-            changes.append("remove the now empty hooks")
+    for event in EVENTS:
+        groups = _pre_tool_use(data, path, text, event)
+        entries = [] if groups is None else _entries(groups)
+        if groups is None or not entries:
+            continue
+        removed: list[str] = []
+        for entry in reversed(entries):
+            group = groups[entry.group_index]
+            del group["hooks"][entry.hook_index]
+            removed.append(f"remove the {event} hook {entry.command}")
+            if not group["hooks"]:
+                del groups[entry.group_index]
+        changes.extend(reversed(removed))
+        if not groups:
+            del data["hooks"][event]
+            changes.append(f"remove the now empty hooks.{event}")
+    if not changes:
+        return Plan(path, text, text, (), ("no ringfence hook found; nothing to change",))
+    if "hooks" in data and not data["hooks"]:
+        del data["hooks"]
+        changes.append("remove the now empty hooks")
     return Plan(path, text, dump_like(data, text), tuple(changes))
