@@ -250,7 +250,8 @@ class Gate:
         decision; the next checkpoint covers the same entries."""
         from ringfence.ledger.store import MerkleLedger
 
-        if not isinstance(self.ledger, MerkleLedger):
+        ledger = getattr(self.ledger, "ledger", self.ledger)  # the server's group-commit wrapper
+        if not isinstance(ledger, MerkleLedger):
             return None
         try:
             from ringfence.ledger import signer
@@ -258,7 +259,7 @@ class Gate:
             state = self.settings.ledger_path.parent if self.settings.ledger_path else state_dir()
             origin = self.settings.ledger_origin or signer.default_origin()
             key = signer.load_or_create_key(state, origin)
-            return signer.checkpoint_now(self.ledger, key, origin, self.settings.witness)
+            return signer.checkpoint_now(ledger, key, origin, self.settings.witness)
         except Exception:
             return None
 

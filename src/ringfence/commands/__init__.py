@@ -13,4 +13,5 @@ COMMAND_MODULES = (
     "approvals",
     "halt",
     "keys",
+    "serve",
 )

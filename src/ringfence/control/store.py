@@ -107,6 +107,32 @@ MIGRATIONS: list[list[str]] = [
             at    DOUBLE PRECISION NOT NULL
         )""",
     ],
+    [  # version 2: the control-plane server's identities
+        """CREATE TABLE tokens (
+            id          TEXT PRIMARY KEY,
+            agent       TEXT NOT NULL,
+            scopes      TEXT NOT NULL,
+            issued_by   TEXT NOT NULL,
+            issued_at   DOUBLE PRECISION NOT NULL,
+            expires_at  DOUBLE PRECISION NOT NULL,
+            revoked_at  DOUBLE PRECISION,
+            revoked_by  TEXT
+        )""",
+        """CREATE TABLE users (
+            name          TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            created_at    DOUBLE PRECISION NOT NULL,
+            disabled_at   DOUBLE PRECISION
+        )""",
+        """CREATE TABLE sessions (
+            id          TEXT PRIMARY KEY,
+            username    TEXT NOT NULL,
+            csrf        TEXT NOT NULL,
+            created_at  DOUBLE PRECISION NOT NULL,
+            expires_at  DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX sessions_user ON sessions (username)",
+    ],
 ]
 
 #: ``pg_advisory_xact_lock`` key of the control state writer lock.

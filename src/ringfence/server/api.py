@@ -1,0 +1,510 @@
+"""HTTP API v1: decisions, hook payloads, approval requests, the kill switch, the ledger.
+
+Every endpoint authenticates (see :mod:`ringfence.server.http`), validates its input and
+answers a malformed request with a 4xx and a precise message. Decisions have the same
+semantics as the local gate: analysis, policy, control state, ledger first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ringfence.control.approvals import Requirement, signature_problem, tally
+from ringfence.control.store import Request as ApprovalRequest
+from ringfence.errors import ApprovalError, ControlError
+from ringfence.model import Action, ActionKind, Principal, PrincipalType
+from ringfence.server.http import HTTPError, RateLimiter, body_bytes, caller, json_body
+from ringfence.server.state import ServerState
+
+_ACTION_FIELDS = frozenset({"kind", "payload", "cwd", "tool", "repo", "environment"})
+_PRINCIPAL_FIELDS = frozenset({"runtime", "model", "session"})
+_STATUSES = ("pending", "approved", "used", "denied", "expired")
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.rf
+    return state
+
+
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+def action_from(doc: Any) -> Action:
+    """An :class:`Action` from its JSON form, validated field by field."""
+    if not isinstance(doc, dict):
+        raise HTTPError(422, "action must be an object with kind, payload and cwd")
+    unknown = sorted(set(doc) - _ACTION_FIELDS)
+    if unknown:
+        raise HTTPError(
+            422, f"action has unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_ACTION_FIELDS))}"
+        )
+    kind = doc.get("kind")
+    try:
+        action_kind = ActionKind(str(kind))
+    except ValueError:
+        raise HTTPError(
+            422, f"action.kind must be one of {', '.join(k.value for k in ActionKind)}, not {kind!r}"
+        ) from None
+    payload = doc.get("payload", {})
+    if not isinstance(payload, dict):
+        raise HTTPError(422, "action.payload must be an object")
+    cwd = doc.get("cwd")
+    if not isinstance(cwd, str) or not cwd.startswith("/"):
+        raise HTTPError(422, "action.cwd must be an absolute path")
+    if action_kind is ActionKind.SHELL and not isinstance(payload.get("command"), str):
+        raise HTTPError(422, "a shell action needs payload.command (a string)")
+    if action_kind in (ActionKind.FILE_WRITE, ActionKind.FILE_READ) and not isinstance(payload.get("path"), str):
+        raise HTTPError(422, f"a {action_kind.value} action needs payload.path (a string)")
+    for key in ("tool", "repo", "environment"):
+        if doc.get(key) is not None and not isinstance(doc[key], str):
+            raise HTTPError(422, f"action.{key} must be a string")
+    if doc.get("environment") not in (None, "development", "staging", "production"):
+        raise HTTPError(422, "action.environment must be development, staging or production")
+    return Action(action_kind, payload, cwd, doc.get("tool"), doc.get("repo"), doc.get("environment"))
+
+
+def principal_for(request_doc: dict[str, Any], agent: str) -> Principal:
+    doc = request_doc.get("principal") or {}
+    if not isinstance(doc, dict):
+        raise HTTPError(422, "principal must be an object")
+    unknown = sorted(set(doc) - _PRINCIPAL_FIELDS)
+    if unknown:
+        raise HTTPError(
+            422,
+            f"principal has unknown field(s) {', '.join(unknown)}; the agent's identity comes from its token "
+            f"(known: {', '.join(sorted(_PRINCIPAL_FIELDS))})",
+        )
+    for key, value in doc.items():
+        if not isinstance(value, str):
+            raise HTTPError(422, f"principal.{key} must be a string")
+    return Principal(
+        PrincipalType.AGENT, agent, runtime=doc.get("runtime"), model=doc.get("model"), session=doc.get("session")
+    )
+
+
+async def decide(request: Request) -> Response:
+    state = _state(request)
+    who = caller(request, state)
+    who.need("decide")
+    _limiter(request).check(who.name)
+    doc = await json_body(request)
+    unknown = sorted(set(doc) - {"action", "principal"})
+    if unknown:
+        raise HTTPError(422, f"unknown field(s) {', '.join(unknown)}; send action and optionally principal")
+    if who.kind != "agent":
+        raise HTTPError(403, "decisions are asked for by agents with a token (`ringfence token issue`)")
+    action = action_from(doc.get("action"))
+    principal = principal_for(doc, who.name)
+    started = time.perf_counter()
+    decision = await asyncio.to_thread(state.gate.decide, action, principal)
+    request.app.state.metrics.observe(decision, started)
+    return JSONResponse(decision.to_dict())
+
+
+async def claude_code_hook(request: Request) -> Response:
+    """Claude Code's ``"type": "http"`` hook: the PreToolUse JSON in, the same JSON out as
+    the command hook. The agent's identity is its token's, whatever the payload says."""
+    from ringfence.adapters import claude_code
+
+    state = _state(request)
+    who = caller(request, state)
+    who.need("decide")
+    _limiter(request).check(who.name)
+    raw = await body_bytes(request)
+    env = {"RINGFENCE_AGENT_ID": who.name}
+    seen: list[Any] = []
+
+    def gate_for(cwd: str) -> Any:
+        return _Observed(state, request, seen)
+
+    line = await asyncio.to_thread(claude_code.handle, raw, gate_for, env=env)
+    return Response(line, media_type="application/json")
+
+
+class _Observed:
+    """The server's gate, counting each decision into the metrics."""
+
+    def __init__(self, state: ServerState, request: Request, seen: list[Any]) -> None:
+        self._gate = state.gate
+        self._metrics = request.app.state.metrics
+        self.settings = state.gate.settings
+
+    def decide(self, action: Action, principal: Principal) -> Any:
+        started = time.perf_counter()
+        decision = self._gate.decide(action, principal)
+        self._metrics.observe(decision, started)
+        return decision
+
+    def prompt_answered(self, action: Action, principal: Principal) -> str | None:
+        return self._gate.prompt_answered(action, principal)
+
+
+# --- approval requests ----------------------------------------------------------------
+
+
+def request_json(r: ApprovalRequest, state: ServerState) -> dict[str, Any]:
+    records = state.store.approvals(r.id)
+    t = tally(r, records, state.gate.settings.control)
+    now = state.store.clock()
+    return {
+        "id": r.id,
+        "status": r.effective_status(now),
+        "action_digest": r.digest,
+        "summary": r.summary,
+        "requester": {"type": r.requester_type, "id": r.requester_id, "owner": r.owner},
+        "environment": r.environment,
+        "tier": r.tier,
+        "created_at": r.created_at,
+        "expires_at": r.expires_at,
+        "decided_at": r.decided_at,
+        "uses_left": r.uses_left,
+        "grant_expires_at": r.grant_expires_at,
+        "requirement": Requirement.from_dict(r.body.get("requirement") or {}).describe(),
+        "rules": list(r.body.get("rules") or []),
+        "effects": list(r.body.get("effects") or []),
+        "action": r.body.get("action"),
+        "reason": r.body.get("reason"),
+        "approved_by": list(t.approved_by),
+        "denied_by": list(t.denied_by),
+        "missing": t.missing,
+        "answers": [
+            {
+                "approver": a.approver,
+                "verdict": a.verdict,
+                "at": a.at,
+                "via": a.via,
+                "signature_valid": signature_problem(a, r, state.gate.settings.control) is None,
+            }
+            for a in records
+        ],
+    }
+
+
+def _get_request(state: ServerState, rid: str) -> ApprovalRequest:
+    import re
+
+    if not re.fullmatch(r"AR-[0-9A-Z]{4,32}", rid):
+        raise HTTPError(404, f"{rid!r} is not an approval request id (they look like AR-7K2Q9XMB)")
+    try:
+        return state.store.get(rid)
+    except ApprovalError:
+        raise HTTPError(404, f"there is no approval request {rid}") from None
+
+
+def _visible(who: Any, r: ApprovalRequest) -> None:
+    if who.kind == "agent":
+        who.need("wait")
+        if r.requester_id != who.name:
+            raise HTTPError(404, f"there is no approval request {r.id}")  # an agent sees only its own
+
+
+async def list_requests(request: Request) -> Response:
+    state = _state(request)
+    who = caller(request, state)
+    status = request.query_params.get("status", "pending")
+    if status not in (*_STATUSES, "all"):
+        raise HTTPError(422, f"status must be one of {', '.join(_STATUSES)} or all")
+    limit = _int_param(request, "limit", 50, 1, 500)
+    rows = await asyncio.to_thread(state.store.requests, status=None if status == "all" else status, limit=limit)
+    if who.kind == "agent":
+        who.need("wait")
+        rows = [r for r in rows if r.requester_id == who.name]
+    return JSONResponse({"requests": [request_json(r, state) for r in rows]})
+
+
+async def show_request(request: Request) -> Response:
+    state = _state(request)
+    who = caller(request, state)
+    r = _get_request(state, request.path_params["rid"])
+    _visible(who, r)
+    doc = request_json(r, state)
+    doc["history"] = [
+        {"at": e.at, "kind": e.kind, "actor": e.actor, "detail": dict(e.detail)} for e in state.store.events(r.id)
+    ]
+    return JSONResponse(doc)
+
+
+async def answer_request(request: Request) -> Response:
+    from ringfence.commands._control import record
+    from ringfence.control.answers import answer
+
+    state = _state(request)
+    verdict = request.path_params["verdict"]
+    if verdict not in ("approve", "deny"):
+        raise HTTPError(404, f"no such action {verdict!r} on a request; use approve, deny or wait")
+    who = caller(request, state, csrf=True)
+    who.need_human(f"{verdict} a request")
+    doc = await json_body(request) if await _has_body(request) else {}
+    unknown = sorted(set(doc) - {"comment"})
+    if unknown:
+        raise HTTPError(422, f"unknown field(s) {', '.join(unknown)}; send only comment")
+    comment = doc.get("comment", "")
+    if not isinstance(comment, str) or len(comment) > 2000:
+        raise HTTPError(422, "comment must be a string of at most 2000 characters")
+    r = _get_request(state, request.path_params["rid"])
+    try:
+        result = await asyncio.to_thread(
+            answer,
+            state.store,
+            state.gate.settings.control,
+            r.id,
+            verdict,
+            state.key,
+            approver=who.name,
+            via="api",
+            comment=comment,
+        )
+    except ControlError as exc:
+        raise HTTPError(409, str(exc)) from None
+    a = result.record
+    await asyncio.to_thread(
+        record,
+        state.settings,
+        {
+            "kind": "approval",
+            "principal_type": "human",
+            "principal_id": a.approver,
+            "decision": verdict,
+            "request": a.request_id,
+            "action_digest": r.digest,
+            "statement": a.statement,
+            "signature": a.signature,
+            "key_id": a.key_id,
+            "status": result.request.status,
+        },
+    )
+    return JSONResponse(request_json(result.request, state))
+
+
+async def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return bool(length and length != "0") or "chunked" in request.headers.get("transfer-encoding", "")
+
+
+async def wait_request(request: Request) -> Response:
+    """Long-poll: answers as soon as the request is no longer pending, or after ``timeout``
+    seconds (at most 60) with its current state."""
+    state = _state(request)
+    who = caller(request, state)
+    r = _get_request(state, request.path_params["rid"])
+    _visible(who, r)
+    timeout = _int_param(request, "timeout", 30, 0, 60)
+    deadline = time.monotonic() + timeout
+    while True:
+        r = await asyncio.to_thread(state.store.get, r.id)
+        status = r.effective_status(state.store.clock())
+        if status != "pending" or time.monotonic() >= deadline:
+            return JSONResponse({"id": r.id, "status": status, "done": status != "pending"})
+        await asyncio.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+
+
+# --- kill switch ------------------------------------------------------------------------
+
+
+def _halt_json(h: Any) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "scope": h.scope(),
+        "agent": h.agent,
+        "environment": h.environment,
+        "everyone": h.everyone,
+        "reason": h.reason,
+        "by": h.by,
+        "at": h.at,
+        "lifted_by": h.lifted_by,
+        "lifted_at": h.lifted_at,
+    }
+
+
+async def list_halts(request: Request) -> Response:
+    state = _state(request)
+    caller(request, state)
+    active = await asyncio.to_thread(state.store.active_halts)
+    return JSONResponse({"halts": [_halt_json(h) for h in active]})
+
+
+async def create_halt(request: Request) -> Response:
+    from ringfence.commands._control import record
+
+    state = _state(request)
+    who = caller(request, state, csrf=True)
+    who.need_human("halt agents")
+    doc = await json_body(request)
+    unknown = sorted(set(doc) - {"agent", "environment", "everyone", "reason"})
+    if unknown:
+        raise HTTPError(422, f"unknown field(s) {', '.join(unknown)}; send agent, environment, everyone, reason")
+    reason = doc.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise HTTPError(422, "reason is required: every stopped agent is shown it")
+    agent = doc.get("agent")
+    if agent is not None and (not isinstance(agent, str) or not agent.strip()):
+        raise HTTPError(422, "agent must be an agent id")
+    env = doc.get("environment")
+    if env not in (None, "development", "staging", "production"):
+        raise HTTPError(422, "environment must be development, staging or production")
+    everyone = doc.get("everyone", False)
+    if not isinstance(everyone, bool):
+        raise HTTPError(422, "everyone must be true or false")
+    h = await asyncio.to_thread(
+        state.store.halt, agent=agent, environment=env, everyone=everyone, reason=reason, by=who.name
+    )
+    await asyncio.to_thread(
+        record,
+        state.settings,
+        {
+            "kind": "halt",
+            "principal_type": "human",
+            "principal_id": who.name,
+            "decision": "halt",
+            "halt": h.id,
+            "scope": h.scope(),
+            "reason": reason,
+        },
+    )
+    return JSONResponse(_halt_json(h), status_code=201)
+
+
+async def resume_halt(request: Request) -> Response:
+    from ringfence.commands._control import record
+
+    state = _state(request)
+    who = caller(request, state, csrf=True)
+    who.need_human("lift a halt")
+    if who.name not in state.gate.settings.control.approvers:
+        raise HTTPError(403, f"lifting a halt needs a configured approver; {who.name} is not one")
+    doc = await json_body(request)
+    reason = doc.get("reason")
+    if set(doc) - {"reason"} or not isinstance(reason, str) or not reason.strip():
+        raise HTTPError(422, 'send {"reason": "why it is safe to go on"}')
+    hid = request.path_params["hid"]
+    lifted = await asyncio.to_thread(state.store.lift, [hid], by=who.name, reason=reason)
+    if not lifted:
+        raise HTTPError(404, f"no active halt {hid}")
+    await asyncio.to_thread(
+        record,
+        state.settings,
+        {
+            "kind": "resume",
+            "principal_type": "human",
+            "principal_id": who.name,
+            "decision": "resume",
+            "halt": hid,
+            "scope": lifted[0].scope(),
+            "reason": reason,
+        },
+    )
+    return JSONResponse(_halt_json(lifted[0]))
+
+
+# --- ledger -------------------------------------------------------------------------------
+
+
+def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HTTPError(422, f"{name} must be a whole number") from None
+    if not lo <= value <= hi:
+        raise HTTPError(422, f"{name} must be between {lo} and {hi}")
+    return value
+
+
+async def ledger_entries(request: Request) -> Response:
+    state = _state(request)
+    who = caller(request, state)
+    who.need_human("read the ledger")
+    limit = _int_param(request, "limit", 50, 1, 500)
+    after = _int_param(request, "after", -1, -1, 2**62)
+    entries = await asyncio.to_thread(state.ledger.recent, limit, after=after)
+    size = await asyncio.to_thread(state.ledger.size)
+    return JSONResponse({"size": size, "entries": entries})
+
+
+async def ledger_entry(request: Request) -> Response:
+    state = _state(request)
+    who = caller(request, state)
+    who.need_human("read the ledger")
+    raw = request.path_params["seq"]
+    if not raw.isdigit():
+        raise HTTPError(422, "seq must be a whole number")
+    seq = int(raw)
+
+    def load() -> dict[str, Any]:
+        size = state.ledger.size()
+        if seq >= size:
+            raise HTTPError(404, f"the ledger has {size} entries; there is no entry {seq}")
+        proof = state.ledger.inclusion_proof(seq, size)
+        from ringfence.ledger import merkle
+
+        leaf = state.ledger.leaf(seq)
+        root = state.ledger.root(size)
+        ok = merkle.verify_inclusion(seq, size, leaf, proof, root)
+        return {
+            "seq": seq,
+            "entry": state.ledger.entry(seq),
+            "tree_size": size,
+            "root": base64.b64encode(root).decode(),
+            "leaf_hash": base64.b64encode(leaf).decode(),
+            "inclusion_proof": [base64.b64encode(p).decode() for p in proof],
+            "proof_valid": ok,
+        }
+
+    return JSONResponse(await asyncio.to_thread(load))
+
+
+async def latest_checkpoint(request: Request) -> Response:
+    state = _state(request)
+    caller(request, state).need_human("read the ledger")
+    cp = await asyncio.to_thread(state.ledger.latest_checkpoint)
+    if cp is None:
+        raise HTTPError(404, "no checkpoint has been signed yet")
+    return JSONResponse({"size": cp.size, "root": base64.b64encode(cp.root).decode(), "note": cp.note, "ts": cp.ts})
+
+
+# --- health -------------------------------------------------------------------------------
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    state = _state(request)
+    try:
+        await asyncio.to_thread(state.store.active_halts)
+        await asyncio.to_thread(state.ledger.size)
+    except Exception as exc:
+        return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
+    if request.app.state.draining:
+        return JSONResponse({"status": "draining"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+ROUTES = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/api/v1/decide", decide, methods=["POST"]),
+    Route("/api/v1/hooks/claude-code", claude_code_hook, methods=["POST"]),
+    Route("/api/v1/requests", list_requests, methods=["GET"]),
+    Route("/api/v1/requests/{rid}", show_request, methods=["GET"]),
+    Route("/api/v1/requests/{rid}/wait", wait_request, methods=["GET"]),
+    Route("/api/v1/requests/{rid}/{verdict:str}", answer_request, methods=["POST"]),
+    Route("/api/v1/halts", list_halts, methods=["GET"]),
+    Route("/api/v1/halts", create_halt, methods=["POST"]),
+    Route("/api/v1/halts/{hid}/resume", resume_halt, methods=["POST"]),
+    Route("/api/v1/ledger/entries", ledger_entries, methods=["GET"]),
+    Route("/api/v1/ledger/entries/{seq}", ledger_entry, methods=["GET"]),
+    Route("/api/v1/ledger/checkpoints/latest", latest_checkpoint, methods=["GET"]),
+]

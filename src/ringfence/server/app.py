@@ -1,0 +1,132 @@
+"""The ASGI application: API v1, dashboard, metrics, health; errors as JSON 4xx."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ringfence.server import api
+from ringfence.server.http import HTTPError, RateLimiter, error_response
+from ringfence.server.metrics import Metrics
+from ringfence.server.state import ServerState
+
+log = logging.getLogger("ringfence.server")
+
+
+class JSONLogFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, message and any ``extra`` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "msg": record.getMessage(),
+        }
+        doc.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return json.dumps(doc, default=str)
+
+
+def configure_logging(level: str = "info") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JSONLogFormatter())
+    root = logging.getLogger("ringfence")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
+
+
+class AccessLog:
+    """Counts every request into the metrics and logs it as one JSON line."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, quiet_paths: frozenset[str]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.quiet = quiet_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            self.metrics.http.labels(path, str(status)).inc()
+            if scope["path"] not in self.quiet and log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    extra={
+                        "fields": {
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "ms": round((time.perf_counter() - started) * 1000, 2),
+                        }
+                    },
+                )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPError)
+    return error_response(exc)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc, extra={"fields": {"path": request.url.path}})
+    return JSONResponse({"error": "internal error; the server log has the details"}, status_code=500)
+
+
+def create_app(state: ServerState) -> Starlette:
+    from ringfence.server import sessions
+
+    metrics = Metrics()
+
+    async def metrics_endpoint(request: Request) -> Response:
+        import asyncio
+
+        body = await asyncio.to_thread(metrics.render, state)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": f"no such endpoint: {request.method} {request.url.path}"}, status_code=404)
+
+    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": f"{request.method} is not allowed on {request.url.path}"}, status_code=405)
+
+    routes = [
+        *api.ROUTES,
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        *sessions.ROUTES,
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPError: _http_error, 404: not_found, 405: method_not_allowed, Exception: _unexpected},
+    )
+    app.state.rf = state
+    app.state.metrics = metrics
+    app.state.limiter = RateLimiter(rate=2000.0, burst=4000.0)
+    app.state.login_limiter = RateLimiter(rate=0.2, burst=10.0)
+    app.state.draining = False
+    app.add_middleware(AccessLog, metrics=metrics, quiet_paths=frozenset({"/healthz", "/readyz", "/metrics"}))
+    return app
