@@ -49,3 +49,15 @@ def sandbox() -> Iterator[Sandbox]:
             if name.startswith("RINGFENCE_"):
                 mp.delenv(name)
         yield Sandbox(Path(SANDBOX_WORKSPACE), Path(SANDBOX_HOME), Gate(settings=settings))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def state_location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where fresh control state lives: a SQLite file, or a PostgreSQL schema of its own."""
+    from tests.pg import pg_schema
+
+    if request.param == "sqlite":
+        yield str(tmp_path / "control.db")
+        return
+    with pg_schema() as url:
+        yield url
