@@ -60,6 +60,7 @@ def add_parser(sub: Any) -> None:
     ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin (for scripts)")
     ua.add_argument("--database", metavar="URL")
     ua.set_defaults(run=run_user_add)
+
     def user_usage(ns: argparse.Namespace) -> int:
         u.print_help()
         return EXIT_USAGE
@@ -102,9 +103,14 @@ def run_serve(ns: argparse.Namespace) -> int:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> Any:
+        import logging
+
+        log = logging.getLogger("ringfence.server")
+        log.info("ready", extra={"fields": {"host": ns.host, "port": ns.port, "state": state.store.where}})
         yield
         app.state.draining = True
         state.close()  # flushes the ledger writer
+        log.info("stopped", extra={"fields": {"graceful": True}})
 
     app.router.lifespan_context = lifespan
     Console(stderr=True).print(
