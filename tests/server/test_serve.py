@@ -87,3 +87,51 @@ def test_serve_decides_logs_json_and_shuts_down_gracefully(tmp_path: Path) -> No
     assert len(decided) == 31 and {e["status"] for e in decided} == {200, 401}
     ledger = open_ledger(Path(env["XDG_STATE_HOME"]) / "ringfence" / "ledger.db")
     assert ledger.size() == 30
+
+
+def test_wait_long_polls_the_server_from_another_machine(tmp_path: Path) -> None:
+    """A pipeline with only RINGFENCE_SERVER and a token (no access to the state files) waits remotely."""
+    from tests.control.flow import cli, create_keys, release_config, write_config
+
+    env = isolated_env(tmp_path / "server")
+    ws = tmp_path / "server" / "repo"
+    ws.mkdir(parents=True)
+    keys = create_keys(env, ws, "alice", "bob")
+    write_config(env, release_config(keys))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([RINGFENCE, "serve", "--port", str(port), "--log-level", "warning"], env=env, cwd=ws)
+    try:
+        for _ in range(100):
+            try:
+                if call(f"{base}/readyz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        token = cli(env, ws, "token", "issue", "--agent", "deploy-bot").stdout.strip()
+        action = {"kind": "shell", "payload": {"command": "vercel deploy --prod"}, "cwd": str(ws)}
+        status, held = call(f"{base}/api/v1/decide", token=token, body={"action": action})
+        assert status == 200 and held["decision"] == "require_approval"
+        rid = held["request"]
+        pipeline = isolated_env(tmp_path / "pipeline", RINGFENCE_SERVER=base, RINGFENCE_TOKEN=token)
+        waiting = subprocess.run(
+            [RINGFENCE, "wait", rid, "--timeout", "2s"], env=pipeline, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert waiting.returncode == 4, waiting.stderr
+        for who in ("alice", "bob"):
+            assert cli(env, ws, "approvals", "approve", rid, "--as", who).returncode == 0
+        done = subprocess.run(
+            [RINGFENCE, "wait", rid, "--timeout", "10s"], env=pipeline, cwd=tmp_path, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        unknown = subprocess.run(
+            [RINGFENCE, "wait", "AR-00000000", "--timeout", "2s"],
+            env=pipeline,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert unknown.returncode == 3 and "404" in unknown.stderr
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)

@@ -334,12 +334,17 @@ def run_wait(ns: argparse.Namespace) -> int:
         interval = parse_duration(ns.interval, "--interval")
     except ConfigError as exc:
         return _err(str(exc))
-    ctx = open_control()
     err = Console(stderr=True)
     deadline = time.monotonic() + timeout
+    import os
+
+    server = os.environ.get("RINGFENCE_SERVER")
+    if server:
+        return _wait_exit(rid, _wait_remote(server, rid, deadline, err, quiet=ns.quiet), ns, err)
+    ctx = open_control()
     try:
         request = ctx.store.get(rid)  # unknown id: a clear error before any waiting
-        status = None
+        status: str | None = None
         with err.status(f"waiting for {rid}…", spinner="dots") if not ns.quiet and err.is_terminal else _Null() as s:
             while True:
                 request = ctx.store.get(rid)
@@ -355,7 +360,10 @@ def run_wait(ns: argparse.Namespace) -> int:
                 time.sleep(min(interval, max(left, 0.01)))
     finally:
         ctx.close()
-    t_final = status or "pending"
+    return _wait_exit(rid, status or "pending", ns, err)
+
+
+def _wait_exit(rid: str, t_final: str, ns: argparse.Namespace, err: Any) -> int:
     if t_final in ("approved", "used"):
         if not ns.quiet:
             err.print(f"[green]{rid} approved[/]: retry the action now.", highlight=False)
@@ -371,6 +379,51 @@ def run_wait(ns: argparse.Namespace) -> int:
     if not ns.quiet:
         err.print(f"{rid} is still pending after {ns.timeout}; giving up (exit 4).", highlight=False)
     return EXIT_TIMEOUT
+
+
+def _wait_remote(server: str, rid: str, deadline: float, err: Any, *, quiet: bool) -> str:
+    """Long-poll the server (``GET /api/v1/requests/{id}/wait``) with ``RINGFENCE_TOKEN``
+    until the request is decided or ``deadline``; a pipeline on another machine waits
+    this way. Connection failures are retried until the deadline."""
+    import json
+    import os
+    import urllib.error
+    import urllib.request
+
+    from ringfence.errors import ApprovalError
+
+    token = os.environ.get("RINGFENCE_TOKEN", "")
+    if not token:
+        raise ApprovalError(
+            "RINGFENCE_SERVER is set but RINGFENCE_TOKEN is not: issue one with `ringfence token issue`"
+        )
+    backoff = 1.0
+    while True:
+        left = deadline - time.monotonic()
+        url = f"{server.rstrip('/')}/api/v1/requests/{rid}/wait?timeout={max(0, min(60, int(left)))}"
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=75) as resp:
+                status = str(json.loads(resp.read())["status"])
+            backoff = 1.0
+        except urllib.error.HTTPError as exc:
+            try:
+                message = json.loads(exc.read()).get("error", exc.reason)
+            except ValueError:
+                message = exc.reason
+            if exc.code in (401, 403, 404, 422):
+                raise ApprovalError(f"the server at {server} answered {exc.code}: {message}") from None
+            status = "pending"
+            if not quiet:
+                err.print(f"server answered {exc.code} ({message}); retrying", highlight=False)
+        except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+            status = "pending"
+            if not quiet:
+                err.print(f"cannot reach {server} ({exc}); retrying in {backoff:.0f}s", highlight=False)
+            time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))
+            backoff = min(backoff * 2, 30.0)
+        if status != "pending" or time.monotonic() >= deadline:
+            return status
 
 
 class _Null:
