@@ -95,8 +95,34 @@ def issue_token(
     return f"rf1.{body}.{signature}", claims
 
 
+_VERIFIED: dict[tuple[str, bytes], TokenClaims] = {}  # signature checks are pure: remember them
+_VERIFIED_MAX = 10_000
+
+
 def check_token(text: str, public: bytes, store: ControlStore) -> TokenClaims:
-    """The claims of a valid, unexpired, unrevoked token; :class:`AuthError` otherwise."""
+    """The claims of a valid, unexpired, unrevoked token; :class:`AuthError` otherwise.
+
+    The signature check is remembered per token; expiry and revocation are checked on
+    every call, so a revoked token is refused from its next request."""
+    claims = _VERIFIED.get((text, public))
+    if claims is None:
+        claims = _verified_claims(text, public)
+        if len(_VERIFIED) >= _VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[(text, public)] = claims
+    now = store.clock()
+    if now >= claims.expires_at:
+        raise AuthError("the token has expired; issue a new one with `ringfence token issue`")
+    with store.reading() as tx:
+        rows = tx.query("SELECT revoked_at FROM tokens WHERE id = ?", (claims.id,))
+    if not rows:
+        raise AuthError("the token is unknown to this server's state (issued against another database?)")
+    if rows[0][0] is not None:
+        raise AuthError("the token was revoked")
+    return claims
+
+
+def _verified_claims(text: str, public: bytes) -> TokenClaims:
     parts = text.split(".")
     if len(parts) != 3 or parts[0] != "rf1":
         raise AuthError("not a ringfence token (expected rf1.<claims>.<signature>)")
@@ -114,15 +140,6 @@ def check_token(text: str, public: bytes, store: ControlStore) -> TokenClaims:
         )
     except (ValueError, KeyError, TypeError):
         raise AuthError("the token's claims are malformed") from None
-    now = store.clock()
-    if now >= claims.expires_at:
-        raise AuthError("the token has expired; issue a new one with `ringfence token issue`")
-    with store.reading() as tx:
-        rows = tx.query("SELECT revoked_at FROM tokens WHERE id = ?", (claims.id,))
-    if not rows:
-        raise AuthError("the token is unknown to this server's state (issued against another database?)")
-    if rows[0][0] is not None:
-        raise AuthError("the token was revoked")
     return claims
 
 
