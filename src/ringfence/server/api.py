@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ringfence.control.answers import Answer
 from ringfence.control.approvals import Requirement, signature_problem, tally
+from ringfence.control.store import Halt
 from ringfence.control.store import Request as ApprovalRequest
 from ringfence.errors import ApprovalError, ControlError
 from ringfence.model import Action, ActionKind, Principal, PrincipalType
@@ -233,10 +235,43 @@ async def show_request(request: Request) -> Response:
     return JSONResponse(doc)
 
 
-async def answer_request(request: Request) -> Response:
+def answer_and_record(state: ServerState, rid: str, verdict: str, approver: str, comment: str) -> Answer:
+    """A signed-in human's answer given through the server (API or dashboard), signed with
+    the server's key on their behalf, then its ledger entry. Raises
+    :class:`~ringfence.errors.ControlError` saying why an answer is refused."""
     from ringfence.commands._control import record
     from ringfence.control.answers import answer
 
+    result = answer(
+        state.store,
+        state.gate.settings.control,
+        rid,
+        verdict,
+        state.key,
+        approver=approver,
+        via="api",
+        comment=comment,
+    )
+    a = result.record
+    record(
+        state.settings,
+        {
+            "kind": "approval",
+            "principal_type": "human",
+            "principal_id": a.approver,
+            "decision": verdict,
+            "request": a.request_id,
+            "action_digest": result.request.digest,
+            "statement": a.statement,
+            "signature": a.signature,
+            "key_id": a.key_id,
+            "status": result.request.status,
+        },
+    )
+    return result
+
+
+async def answer_request(request: Request) -> Response:
     state = _state(request)
     verdict = request.path_params["verdict"]
     if verdict not in ("approve", "deny"):
@@ -252,36 +287,9 @@ async def answer_request(request: Request) -> Response:
         raise HTTPError(422, "comment must be a string of at most 2000 characters")
     r = _get_request(state, request.path_params["rid"])
     try:
-        result = await asyncio.to_thread(
-            answer,
-            state.store,
-            state.gate.settings.control,
-            r.id,
-            verdict,
-            state.key,
-            approver=who.name,
-            via="api",
-            comment=comment,
-        )
+        result = await asyncio.to_thread(answer_and_record, state, r.id, verdict, who.name, comment)
     except ControlError as exc:
         raise HTTPError(409, str(exc)) from None
-    a = result.record
-    await asyncio.to_thread(
-        record,
-        state.settings,
-        {
-            "kind": "approval",
-            "principal_type": "human",
-            "principal_id": a.approver,
-            "decision": verdict,
-            "request": a.request_id,
-            "action_digest": r.digest,
-            "statement": a.statement,
-            "signature": a.signature,
-            "key_id": a.key_id,
-            "status": result.request.status,
-        },
-    )
     return JSONResponse(request_json(result.request, state))
 
 
@@ -325,6 +333,50 @@ def _halt_json(h: Any) -> dict[str, Any]:
     }
 
 
+def halt_and_record(
+    state: ServerState, *, agent: str | None, environment: str | None, everyone: bool, reason: str, by: str
+) -> Halt:
+    """Stop the matching principals now (API or dashboard), then the halt's ledger entry."""
+    from ringfence.commands._control import record
+
+    h = state.store.halt(agent=agent, environment=environment, everyone=everyone, reason=reason, by=by)
+    record(
+        state.settings,
+        {
+            "kind": "halt",
+            "principal_type": "human",
+            "principal_id": by,
+            "decision": "halt",
+            "halt": h.id,
+            "scope": h.scope(),
+            "reason": reason,
+        },
+    )
+    return h
+
+
+def resume_and_record(state: ServerState, hid: str, *, by: str, reason: str) -> Halt | None:
+    """Lift the active halt ``hid`` and record it; None when no such halt is active."""
+    from ringfence.commands._control import record
+
+    lifted = state.store.lift([hid], by=by, reason=reason)
+    if not lifted:
+        return None
+    record(
+        state.settings,
+        {
+            "kind": "resume",
+            "principal_type": "human",
+            "principal_id": by,
+            "decision": "resume",
+            "halt": hid,
+            "scope": lifted[0].scope(),
+            "reason": reason,
+        },
+    )
+    return lifted[0]
+
+
 async def list_halts(request: Request) -> Response:
     state = _state(request)
     caller(request, state)
@@ -333,8 +385,6 @@ async def list_halts(request: Request) -> Response:
 
 
 async def create_halt(request: Request) -> Response:
-    from ringfence.commands._control import record
-
     state = _state(request)
     who = caller(request, state, csrf=True)
     who.need_human("halt agents")
@@ -355,27 +405,12 @@ async def create_halt(request: Request) -> Response:
     if not isinstance(everyone, bool):
         raise HTTPError(422, "everyone must be true or false")
     h = await asyncio.to_thread(
-        state.store.halt, agent=agent, environment=env, everyone=everyone, reason=reason, by=who.name
-    )
-    await asyncio.to_thread(
-        record,
-        state.settings,
-        {
-            "kind": "halt",
-            "principal_type": "human",
-            "principal_id": who.name,
-            "decision": "halt",
-            "halt": h.id,
-            "scope": h.scope(),
-            "reason": reason,
-        },
+        halt_and_record, state, agent=agent, environment=env, everyone=everyone, reason=reason, by=who.name
     )
     return JSONResponse(_halt_json(h), status_code=201)
 
 
 async def resume_halt(request: Request) -> Response:
-    from ringfence.commands._control import record
-
     state = _state(request)
     who = caller(request, state, csrf=True)
     who.need_human("lift a halt")
@@ -386,23 +421,10 @@ async def resume_halt(request: Request) -> Response:
     if set(doc) - {"reason"} or not isinstance(reason, str) or not reason.strip():
         raise HTTPError(422, 'send {"reason": "why it is safe to go on"}')
     hid = request.path_params["hid"]
-    lifted = await asyncio.to_thread(state.store.lift, [hid], by=who.name, reason=reason)
-    if not lifted:
+    lifted = await asyncio.to_thread(resume_and_record, state, hid, by=who.name, reason=reason)
+    if lifted is None:
         raise HTTPError(404, f"no active halt {hid}")
-    await asyncio.to_thread(
-        record,
-        state.settings,
-        {
-            "kind": "resume",
-            "principal_type": "human",
-            "principal_id": who.name,
-            "decision": "resume",
-            "halt": hid,
-            "scope": lifted[0].scope(),
-            "reason": reason,
-        },
-    )
-    return JSONResponse(_halt_json(lifted[0]))
+    return JSONResponse(_halt_json(lifted))
 
 
 # --- ledger -------------------------------------------------------------------------------

@@ -98,7 +98,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def create_app(state: ServerState) -> Starlette:
-    from ringfence.server import sessions
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    from ringfence.server import dashboard, sessions
 
     metrics = Metrics()
 
@@ -118,6 +121,8 @@ def create_app(state: ServerState) -> Starlette:
         *api.ROUTES,
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         *sessions.ROUTES,
+        *dashboard.ROUTES,
+        Mount("/static", app=StaticFiles(directory=dashboard.STATIC), name="static"),
     ]
     app = Starlette(
         routes=routes,
