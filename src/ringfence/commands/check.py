@@ -14,10 +14,13 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ringfence.errors import PayloadError
 from ringfence.model import Action, ActionKind, Decision, Outcome, Principal, PrincipalType
+
+if TYPE_CHECKING:
+    from ringfence.gate import Gate
 
 EXIT = {Outcome.ALLOW: 0, Outcome.REQUIRE_APPROVAL: 1, Outcome.DENY: 2}
 EXIT_USAGE = 3
@@ -130,10 +133,8 @@ def run(ns: argparse.Namespace) -> int:
     except UsageError as exc:
         err.print(f"[bold red]error:[/] {exc}")
         return EXIT_USAGE
-    from ringfence.gate import Gate
-
     try:
-        gate = Gate.for_cwd(action.cwd, record=False)
+        gate = policy_gate(action.cwd, err)
     except Exception as exc:
         err.print(f"[bold red]error:[/] {exc}\nThe hook denies every action until this is fixed.")
         return EXIT_USAGE
@@ -145,6 +146,22 @@ def run(ns: argparse.Namespace) -> int:
     if decision.error is not None:
         return EXIT_USAGE
     return EXIT[decision.outcome]
+
+
+def policy_gate(cwd: str, err: Any) -> Gate:
+    """The gate to evaluate with: the local configuration's, or with ``RINGFENCE_SERVER``
+    the server's policy (fetched now, else the copy cached for the hook's fallback)."""
+    from ringfence.gate import Gate
+
+    if not os.environ.get("RINGFENCE_SERVER"):
+        return Gate.for_cwd(cwd, record=False)
+    from rich.markup import escape
+
+    from ringfence.daemon.offline import check_gate
+
+    gate, note = check_gate(cwd)
+    err.print(f"[dim]remote mode: {escape(note)}; approvals, halts and budgets are not applied here[/]")
+    return gate
 
 
 STYLE = {Outcome.ALLOW: "bold green", Outcome.REQUIRE_APPROVAL: "bold yellow", Outcome.DENY: "bold red"}
@@ -202,8 +219,6 @@ def batch_action(doc: Any, default_cwd: str) -> Action:
 def run_batch(path: str, cwd_arg: str | None) -> int:
     from rich.console import Console
 
-    from ringfence.gate import Gate
-
     err = Console(stderr=True)
     default_cwd = os.path.abspath(cwd_arg or os.getcwd())
     gates: dict[str, Gate] = {}
@@ -224,7 +239,7 @@ def run_batch(path: str, cwd_arg: str | None) -> int:
                 continue
             gate = gates.get(action.cwd)
             if gate is None:
-                gate = gates[action.cwd] = Gate.for_cwd(action.cwd, record=False)
+                gate = gates[action.cwd] = policy_gate(action.cwd, err)
             decision = gate.evaluate(action, principal)
             result = decision.to_dict()
             result["line"] = n

@@ -269,6 +269,85 @@ def _probe(
     return Check(name, False, detail, fix=fix, ms=run.ms)
 
 
+def remote_checks(env: Mapping[str, str]) -> list[Check]:
+    """With ``RINGFENCE_SERVER``: is the server ready, does it accept the token, and which
+    policy would the hook fall back to while it is unreachable (fetched now if it can be)."""
+    if not env.get("RINGFENCE_SERVER"):
+        return []
+    from ringfence.daemon.offline import Refresh, cached_bundle, describe_cached, refresh_now
+    from ringfence.daemon.remote import Unreachable, exchange, settings_from_env
+
+    new_token = (
+        "ask an operator for a token (`ringfence token issue --agent <id>` on the server) and set RINGFENCE_TOKEN"
+    )
+    try:
+        server, token, timeout = settings_from_env(env)
+    except ValueError as exc:
+        fix = (
+            new_token
+            if "RINGFENCE_TOKEN" in str(exc)
+            else "set RINGFENCE_SERVER to the server's URL (https://host:port)"
+        )
+        return [Check("remote server", False, str(exc), fix=fix)]
+    checks: list[Check] = []
+    start = time.perf_counter()
+    try:
+        ready = exchange(server, "GET", "/readyz", b"", {}, timeout=timeout)
+        reachable = ready.status == 200
+        detail = f"{server.url}: " + ("ready" if reachable else f"answered {ready.status} ({ready.error_message()})")
+    except Unreachable as exc:
+        reachable, detail = False, f"{server.url}: unreachable ({exc})"
+    ms = (time.perf_counter() - start) * 1000
+    offline = "until it is, the hook decides with the last policy fetched from it and denies whatever needs an approval"
+    checks.append(
+        Check(
+            "remote server",
+            reachable,
+            detail,
+            fix=None if reachable else f"start `ringfence serve` there or correct RINGFENCE_SERVER; {offline}",
+            ms=ms,
+        )
+    )
+    if reachable:
+        try:
+            who = exchange(server, "GET", "/api/v1/whoami", b"", {"Authorization": f"Bearer {token}"}, timeout=timeout)
+            doc = json.loads(who.body) if who.status == 200 else {}
+            doc = doc if isinstance(doc, dict) else {}
+            scopes = [str(x) for x in doc.get("scopes") or []]
+            ok = who.status == 200 and "decide" in scopes
+            if who.status != 200:
+                detail = f"rejected ({who.status}: {who.error_message()})"
+            else:
+                detail = f"agent {doc.get('name')}, scopes {', '.join(scopes)}"
+                if isinstance(doc.get("expires_at"), int | float):
+                    detail += f", expires in {max(0, int(doc['expires_at'] - time.time())) // 60} min"
+                if not ok:
+                    detail += " (the hook needs the decide scope)"
+        except (Unreachable, ValueError) as exc:
+            ok, detail = False, f"not checked: {exc}"
+        checks.append(Check("remote token", ok, detail, fix=None if ok else new_token))
+    failed = None
+    if reachable:
+        try:
+            refresh_now(Refresh(server, token, None, timeout))
+        except (Unreachable, ValueError, OSError) as exc:
+            failed = f"fetching it now failed: {exc}"
+    try:
+        record = cached_bundle(server)
+        problem = "no policy has been fetched from the server yet, so while it is unreachable every action is denied"
+    except ValueError as exc:
+        record, problem = None, str(exc)
+    server_fix = "make the server answer GET /api/v1/policy/bundle for this token, then run `ringfence doctor` again"
+    if record is not None:
+        detail = describe_cached(record) + (f"; {failed}" if failed else "")
+        checks.append(Check("offline policy", failed is None, detail, fix=server_fix if failed else None))
+    else:
+        detail = problem + (f"; {failed}" if failed else "")
+        fix = server_fix if reachable else "run `ringfence doctor` again once the server is reachable"
+        checks.append(Check("offline policy", False, detail, fix=fix))
+    return checks
+
+
 def diagnose(
     scopes: Sequence[Scope],
     project_dir: Path,
@@ -278,7 +357,7 @@ def diagnose(
 ) -> Report:
     """Run every check for the settings files of ``scopes`` and return the report."""
     only: Scope | None = scopes[0] if len(scopes) == 1 else None
-    checks: list[Check] = []
+    checks: list[Check] = remote_checks(os.environ)
 
     # 1. settings files
     found: list[FoundHook] = []

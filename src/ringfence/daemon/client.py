@@ -1,5 +1,8 @@
 """The hook process: ask the warm daemon, else decide in-process. Never crashes.
 
+With ``RINGFENCE_SERVER`` set, the hook asks that server instead (see
+:mod:`ringfence.daemon.remote`) and decides locally only when it cannot be reached.
+
 This module is imported on every tool call, so it imports only what it must: the
 in-process gate loads only when the daemon cannot answer.
 """
@@ -11,6 +14,10 @@ import os
 import sys
 
 from ringfence.daemon import FORWARDED_ENV, socket_path
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~8 ms per call
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MAX_STDIN = 8 * 1024 * 1024
 CONNECT_TIMEOUT = 0.25
@@ -27,6 +34,8 @@ def run_hook(runtime: str) -> int:
     """Entry point of ``ringfence hook <runtime>``: stdin payload → stdout decision."""
     try:
         raw = sys.stdin.buffer.read(MAX_STDIN + 1)
+        if os.environ.get("RINGFENCE_SERVER"):
+            return _remote(runtime, raw)
         out = None
         use_daemon = os.environ.get("RINGFENCE_DAEMON", "1") not in ("0", "false", "no", "off")
         if use_daemon:
@@ -49,6 +58,20 @@ def run_hook(runtime: str) -> int:
             except BaseException:
                 pass
             return 2  # Claude Code blocks the call on exit 2
+
+
+def _remote(runtime: str, raw: bytes) -> int:
+    from ringfence.daemon import remote
+    from ringfence.daemon.offline import refresh_in_background as remote_refresh
+
+    out, refresh = remote.ask(runtime, raw, isolated)
+    _write(out)
+    if refresh is not None:
+        try:  # noqa: SIM105 (contextlib costs ~4 ms to import on every call)
+            remote_refresh(refresh)
+        except Exception:
+            pass  # the cache is an optimisation for outages; this decision is already made
+    return 0
 
 
 def _write(out: str) -> None:
@@ -95,16 +118,23 @@ def _ask_daemon(runtime: str, raw: bytes) -> str | None:
 
 
 def _in_process(runtime: str, raw: bytes) -> str:
-    """Decide in a forked child, so that even a native crash of the parser (a signal,
-    which no ``except`` can catch) ends in a deny instead of a dead hook."""
+    def decide() -> str:
+        from ringfence.daemon.dispatch import answer
+
+        return answer(runtime, raw, os.environ)
+
+    return isolated(decide)
+
+
+def isolated(compute: Callable[[], str]) -> str:
+    """``compute()`` in a forked child, so that even a native crash of the parser (a
+    signal, which no ``except`` can catch) ends in a deny instead of a dead hook."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: decide, hand the answer to the parent, never return
         try:
             os.close(r)
-            from ringfence.daemon.dispatch import answer
-
-            view = memoryview(answer(runtime, raw, os.environ).encode("utf-8"))
+            view = memoryview(compute().encode("utf-8"))
             while view:
                 view = view[os.write(w, view) :]
         finally:

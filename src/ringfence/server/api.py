@@ -129,7 +129,8 @@ async def claude_code_hook(request: Request) -> Response:
         return _Observed(state, request, seen)
 
     line = await asyncio.to_thread(claude_code.handle, raw, gate_for, env=env)
-    return Response(line, media_type="application/json")
+    digest = state.gate.policy.digest + (f"+rego:{state.gate.rego.digest}" if state.gate.rego is not None else "")
+    return Response(line, media_type="application/json", headers={"X-Ringfence-Policy-Digest": digest})
 
 
 class _Observed:
