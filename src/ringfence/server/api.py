@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import time
 from typing import Any
 
@@ -17,12 +18,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ringfence.control.answers import Answer
-from ringfence.control.approvals import Requirement, signature_problem, tally
+from ringfence.control.approvals import Requirement, ineligible, signature_problem, tally
 from ringfence.control.store import Halt
 from ringfence.control.store import Request as ApprovalRequest
 from ringfence.errors import ApprovalError, ControlError
 from ringfence.model import Action, ActionKind, Principal, PrincipalType
-from ringfence.server.http import HTTPError, RateLimiter, body_bytes, caller, json_body
+from ringfence.server.http import Caller, HTTPError, RateLimiter, body_bytes, caller, json_body
 from ringfence.server.state import ServerState
 
 _ACTION_FIELDS = frozenset({"kind", "payload", "cwd", "tool", "repo", "environment"})
@@ -93,17 +94,23 @@ def principal_for(request_doc: dict[str, Any], agent: str) -> Principal:
     )
 
 
-async def decide(request: Request) -> Response:
-    state = _state(request)
+def _agent(request: Request, state: ServerState) -> Caller:
+    """The calling agent, if its token may ask for decisions and it is within its rate."""
     who = caller(request, state)
+    if who.kind != "agent":
+        raise HTTPError(403, "decisions are asked for by agents with a token (`ringfence token issue`)")
     who.need("decide")
     _limiter(request).check(who.name)
+    return who
+
+
+async def decide(request: Request) -> Response:
+    state = _state(request)
+    who = _agent(request, state)
     doc = await json_body(request)
     unknown = sorted(set(doc) - {"action", "principal"})
     if unknown:
         raise HTTPError(422, f"unknown field(s) {', '.join(unknown)}; send action and optionally principal")
-    if who.kind != "agent":
-        raise HTTPError(403, "decisions are asked for by agents with a token (`ringfence token issue`)")
     action = action_from(doc.get("action"))
     principal = principal_for(doc, who.name)
     started = time.perf_counter()
@@ -118,9 +125,7 @@ async def claude_code_hook(request: Request) -> Response:
     from ringfence.adapters import claude_code
 
     state = _state(request)
-    who = caller(request, state)
-    who.need("decide")
-    _limiter(request).check(who.name)
+    who = _agent(request, state)
     raw = await body_bytes(request)
     env = {"RINGFENCE_AGENT_ID": who.name}
     seen: list[Any] = []
@@ -193,8 +198,6 @@ def request_json(r: ApprovalRequest, state: ServerState) -> dict[str, Any]:
 
 
 def _get_request(state: ServerState, rid: str) -> ApprovalRequest:
-    import re
-
     if not re.fullmatch(r"AR-[0-9A-Z]{4,32}", rid):
         raise HTTPError(404, f"{rid!r} is not an approval request id (they look like AR-7K2Q9XMB)")
     try:
@@ -272,11 +275,8 @@ def answer_and_record(state: ServerState, rid: str, verdict: str, approver: str,
     return result
 
 
-async def answer_request(request: Request) -> Response:
+async def answer_request(request: Request, verdict: str) -> Response:
     state = _state(request)
-    verdict = request.path_params["verdict"]
-    if verdict not in ("approve", "deny"):
-        raise HTTPError(404, f"no such action {verdict!r} on a request; use approve, deny or wait")
     who = caller(request, state, csrf=True)
     who.need_human(f"{verdict} a request")
     doc = await json_body(request) if await _has_body(request) else {}
@@ -287,11 +287,23 @@ async def answer_request(request: Request) -> Response:
     if not isinstance(comment, str) or len(comment) > 2000:
         raise HTTPError(422, "comment must be a string of at most 2000 characters")
     r = _get_request(state, request.path_params["rid"])
+    requirement = Requirement.from_dict(r.body.get("requirement") or {})
+    why = ineligible(who.name, r, requirement, state.gate.settings.control)
+    if why is not None:  # not theirs to answer, whatever the request's state: 403, not 409
+        raise HTTPError(403, f"{who.name} cannot answer {r.id}: {why} (it needs {requirement.describe()})")
     try:
         result = await asyncio.to_thread(answer_and_record, state, r.id, verdict, who.name, comment)
     except ControlError as exc:
         raise HTTPError(409, str(exc)) from None
     return JSONResponse(request_json(result.request, state))
+
+
+async def approve_request(request: Request) -> Response:
+    return await answer_request(request, "approve")
+
+
+async def deny_request(request: Request) -> Response:
+    return await answer_request(request, "deny")
 
 
 async def _has_body(request: Request) -> bool:
@@ -422,6 +434,8 @@ async def resume_halt(request: Request) -> Response:
     if set(doc) - {"reason"} or not isinstance(reason, str) or not reason.strip():
         raise HTTPError(422, 'send {"reason": "why it is safe to go on"}')
     hid = request.path_params["hid"]
+    if not re.fullmatch(r"HALT-[0-9A-Z]{4,32}", hid):
+        raise HTTPError(404, f"{hid!r} is not a halt id (they look like HALT-7K2Q9XMB4D1A)")
     lifted = await asyncio.to_thread(resume_and_record, state, hid, by=who.name, reason=reason)
     if lifted is None:
         raise HTTPError(404, f"no active halt {hid}")
@@ -460,7 +474,7 @@ async def ledger_entry(request: Request) -> Response:
     who = caller(request, state)
     who.need_human("read the ledger")
     raw = request.path_params["seq"]
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
         raise HTTPError(422, "seq must be a whole number")
     seq = int(raw)
 
@@ -523,7 +537,8 @@ ROUTES = [
     Route("/api/v1/requests", list_requests, methods=["GET"]),
     Route("/api/v1/requests/{rid}", show_request, methods=["GET"]),
     Route("/api/v1/requests/{rid}/wait", wait_request, methods=["GET"]),
-    Route("/api/v1/requests/{rid}/{verdict:str}", answer_request, methods=["POST"]),
+    Route("/api/v1/requests/{rid}/approve", approve_request, methods=["POST"]),
+    Route("/api/v1/requests/{rid}/deny", deny_request, methods=["POST"]),
     Route("/api/v1/halts", list_halts, methods=["GET"]),
     Route("/api/v1/halts", create_halt, methods=["POST"]),
     Route("/api/v1/halts/{hid}/resume", resume_halt, methods=["POST"]),

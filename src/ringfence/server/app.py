@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ringfence.server import api
+from ringfence.server import api, api_agents, api_policy, openapi
 from ringfence.server.http import HTTPError, RateLimiter, error_response
 from ringfence.server.metrics import Metrics
 from ringfence.server.state import ServerState
@@ -119,6 +119,9 @@ def create_app(state: ServerState) -> Starlette:
 
     routes = [
         *api.ROUTES,
+        *api_agents.ROUTES,
+        *api_policy.ROUTES,
+        *openapi.ROUTES,
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         *sessions.ROUTES,
         *dashboard.ROUTES,

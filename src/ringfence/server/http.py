@@ -62,7 +62,32 @@ async def json_body(request: Request, limit: int = 1024 * 1024) -> dict[str, Any
         raise HTTPError(400, f"the body is not valid JSON{where}") from None
     if not isinstance(doc, dict):
         raise HTTPError(400, "the body must be a JSON object")
+    problem = _bad_string(doc) if b"\\u" in raw else None  # only escapes can carry either
+    if problem:
+        raise HTTPError(422, problem)
     return doc
+
+
+def _bad_string(doc: Any) -> str | None:
+    """Why a string (key or value) in ``doc`` cannot be stored or answered: a NUL character
+    (PostgreSQL text refuses it) or a lone surrogate (not encodable as UTF-8)."""
+    stack = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return "strings in the body must not contain NUL characters (\\u0000)"
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return "strings in the body must be valid Unicode: \\ud800-\\udfff escapes only as surrogate pairs"
+        elif isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
