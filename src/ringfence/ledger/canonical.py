@@ -61,13 +61,44 @@ def _check(value: Any, path: str) -> None:
     raise CanonicalError(f"{path}: {type(value).__name__} is not allowed in ledger entries")
 
 
+_SCALARS = (str, int, type(None))  # bool is an int
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only what the encoding allows (fast: no paths, no recursion
+    for flat containers). Strings are checked when the text is encoded."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is dict:
+            for key, item in v.items():
+                if type(key) is not str:
+                    return False
+                if not isinstance(item, _SCALARS) or type(item) is float:
+                    stack.append(item)
+        elif t is list:
+            for item in v:
+                if not isinstance(item, _SCALARS):
+                    stack.append(item)
+        elif not isinstance(v, _SCALARS):
+            return False
+    return True
+
+
 def encode(entry: dict[str, Any]) -> bytes:
     """The canonical bytes of ``entry`` (see the module docstring)."""
     if not isinstance(entry, dict):
         raise CanonicalError(f"a ledger entry must be a dict, got {type(entry).__name__}")
-    _check(entry, "entry")
+    if not _plain(entry):
+        _check(entry, "entry")  # says exactly where and what
+        raise CanonicalError("entry: holds a value ledger entries do not allow")
     text = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        _check(entry, "entry")  # names the string with the lone surrogate
+        raise
 
 
 def _no_float(text: str) -> Any:

@@ -9,6 +9,7 @@ revealing the value. File contents are never stored: only their digest and size.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -21,20 +22,22 @@ _SECRET_NAME = (
     r"[A-Za-z0-9_.-]{0,40}"
 )
 
-_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]{0,10000}?-----END [A-Z ]*PRIVATE KEY-----"),
-    re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b"),
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{40,255}\b"),
-    re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),
-    re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
-    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
-    re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}\b"),
-    re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b"),
-    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),
-    re.compile(r"\bpypi-[A-Za-z0-9_-]{50,}\b"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+_TOKEN_SHAPES = (
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]{0,10000}?-----END [A-Z ]*PRIVATE KEY-----",
+    r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,255}\b",
+    r"\bgithub_pat_[A-Za-z0-9_]{40,255}\b",
+    r"\bglpat-[A-Za-z0-9_-]{20,}\b",
+    r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b",
+    r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
+    r"\bAIza[0-9A-Za-z_-]{35}\b",
+    r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}\b",
+    r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b",
+    r"\bnpm_[A-Za-z0-9]{36}\b",
+    r"\bpypi-[A-Za-z0-9_-]{50,}\b",
+    r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
 )
+# One pass over the text for every token shape (an alternation of the shapes above).
+_TOKENS = re.compile("|".join(f"(?:{shape})" for shape in _TOKEN_SHAPES))
 _ASSIGN = re.compile(r"(?i)\b(" + _SECRET_NAME + r")(\s*[=:]\s*|\s+)(\"[^\"]*\"|'[^']*'|[^\s\"';&|]+)")
 _OPTION = re.compile(
     r"(?i)(--?(?:password|passwd|token|secret|api-key|apikey|auth|key)(?:=|\s+))(\"[^\"]*\"|'[^']*'|\S+)"
@@ -61,12 +64,27 @@ def redact_text(text: str) -> str:
 
     Text longer than :data:`MAX_STORED_TEXT` is cut, with the size and digest of the
     whole kept, so a huge action can neither bloat the ledger nor slow redaction down.
+    Redaction is a pure function of the text, so short texts (agents repeat commands,
+    and reasons repeat across decisions) are remembered.
     """
+    if len(text) <= _CACHED_TEXT:
+        return _redact_cached(text)
+    return _redact(text)
+
+
+_CACHED_TEXT = 4096
+
+
+@functools.lru_cache(maxsize=8192)
+def _redact_cached(text: str) -> str:
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
     out = text
     if len(out) > MAX_STORED_TEXT:
         out = out[:MAX_STORED_TEXT] + f"…‹{len(text)} chars, {fingerprint(text)}›"
-    for pattern in _PATTERNS:
-        out = pattern.sub(lambda m: _mask(m.group(0)), out)
+    out = _TOKENS.sub(lambda m: _mask(m.group(0)), out)
     out = _AUTH_HEADER.sub(lambda m: m.group(1) + _mask(m.group(2)), out)
     out = _URL_PASS.sub(lambda m: m.group(1) + _mask(m.group(2)) + m.group(3), out)
     out = _ASSIGN.sub(lambda m: m.group(1) + m.group(2) + _keep_quotes(m.group(3)), out)
