@@ -140,13 +140,21 @@ def _free_port() -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """CPU seconds of ``pid`` and its child processes (the server's workers)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
 
 
 @contextmanager
-def _own_server(agents: int) -> Iterator[tuple[str, list[str], int]]:
+def _own_server(agents: int, workers: int) -> Iterator[tuple[str, list[str], int]]:
     exe = shutil.which("ringfence", path=str(Path(sys.executable).parent)) or shutil.which("ringfence")
     if exe is None:
         raise SystemExit("ringfence is not installed in this environment")
@@ -156,7 +164,7 @@ def _own_server(agents: int) -> Iterator[tuple[str, list[str], int]]:
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         proc = subprocess.Popen(
-            [exe, "serve", "--port", str(port), "--log-level", "warning"],
+            [exe, "serve", "--port", str(port), "--log-level", "warning", "--workers", str(workers)],
             env=env,
             cwd=root,
             stdout=subprocess.DEVNULL,
@@ -204,13 +212,14 @@ def main() -> int:
     ap.add_argument("--processes", type=int, default=2, help="load-generator processes (default 2)")
     ap.add_argument("--agents", type=int, default=4, help="agents (tokens) the connections share (default 4)")
     ap.add_argument("--url", help="an existing server (else one is started for the run)")
+    ap.add_argument("--workers", type=int, default=2, help="without --url: server processes (default 2)")
     ap.add_argument("--token", action="append", help="with --url: an agent token (repeatable)")
     ns = ap.parse_args()
     if ns.url and not ns.token:
         ap.error("--url needs at least one --token")
     if not 1 <= ns.processes <= ns.connections:
         ap.error("--processes must be between 1 and --connections")
-    own = _own_server(ns.agents) if not ns.url else None
+    own = _own_server(ns.agents, ns.workers) if not ns.url else None
     with own if own is not None else _given(ns.url, ns.token) as (url, tokens, pid):
         base, extra = divmod(ns.connections, ns.processes)
         per = [base + (1 if i < extra else 0) for i in range(ns.processes)]
@@ -228,7 +237,8 @@ def main() -> int:
             outcomes[k] = outcomes.get(k, 0) + v
     done = len(latencies)
     print(
-        f"server load: {ns.connections} kept-alive connections in {ns.processes} process(es), {len(tokens)} agent(s), "
+        f"server load ({'own server, ' + str(ns.workers) + ' worker(s)' if not ns.url else ns.url}): "
+        f"{ns.connections} kept-alive connections in {ns.processes} process(es), {len(tokens)} agent(s), "
         f"{ns.duration:g} s, POST /api/v1/decide, {len(COMMANDS)} commands ({len(ALLOWED)} allowed, "
         f"{len(DENIED)} denied)"
     )

@@ -185,6 +185,17 @@ class Gate:
     def decide(self, action: Action, principal: Principal) -> Decision:
         """Evaluate, apply control state, then record durably, then return. A failed
         control check or record is a deny."""
+        decision = self.prepare(action, principal)
+        if self.ledger is None:
+            return decision
+        try:
+            seq = self.ledger.append(ledger_entry(decision))
+        except Exception as exc:
+            return self.unrecorded(decision, exc)
+        return self.recorded(decision, seq)
+
+    def prepare(self, action: Action, principal: Principal) -> Decision:
+        """The decision before it is recorded: analysis, policy, control state. Never raises."""
         decision = self.evaluate(action, principal)
         if self.control is not None and decision.error is None:
             try:
@@ -198,19 +209,21 @@ class Gate:
                     on_error="deny",
                     what="could not check control state (halts, approvals, budgets)",
                 )
-        if self.ledger is None:
-            return decision
-        try:
-            seq = self.ledger.append(ledger_entry(decision))
-        except Exception as exc:
-            return failure(
-                action,
-                principal,
-                exc,
-                digest=decision.action_digest,
-                on_error="deny",
-                what="could not record the decision",
-            )
+        return decision
+
+    def unrecorded(self, decision: Decision, exc: BaseException) -> Decision:
+        """The deny for a decision that could not be recorded."""
+        return failure(
+            decision.action,
+            decision.principal,
+            exc,
+            digest=decision.action_digest,
+            on_error="deny",
+            what="could not record the decision",
+        )
+
+    def recorded(self, decision: Decision, seq: int) -> Decision:
+        """``decision`` recorded as entry ``seq``; signs a checkpoint every N entries."""
         if (seq + 1) % self.settings.checkpoint_every == 0:
             self.checkpoint()
         return _with_record(decision, seq)
@@ -302,6 +315,10 @@ def failure(
         if isinstance(exc, str)
         else (str(exc) if isinstance(exc, RingfenceError) else f"{type(exc).__name__}: {exc}")
     )
+    if "://" in message:  # a database error can quote a connection URL with its password
+        from ringfence.ledger.redact import redact_text
+
+        message = redact_text(message)
     outcome = Outcome.ALLOW if on_error == "allow" else Outcome.DENY
     reason = (
         f"ringfence {what}: {message}. Denied because ringfence fails closed; fix the problem or ask an "

@@ -20,6 +20,7 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8470, help="port (default 8470)")
     s.add_argument("--database", metavar="URL", help="postgresql://… holding the ledger and control state")
+    s.add_argument("--workers", type=int, default=1, help="server processes (default 1; one per core for load)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     s.set_defaults(run=run_serve)
 
@@ -87,47 +88,58 @@ def _key(settings: Any) -> Any:
 
 
 def run_serve(ns: argparse.Namespace) -> int:
-    import contextlib
+    import os
+    import shutil
+    import tempfile
 
     import uvicorn
     from rich.console import Console
 
-    from ringfence.server.app import configure_logging, create_app
-    from ringfence.server.state import open_state
+    from ringfence.errors import ConfigError
 
     if not 1 <= ns.port <= 65535:
-        raise SystemExit("error: --port must be between 1 and 65535")
-    configure_logging(ns.log_level)
-    state = open_state(database=ns.database)
-    app = create_app(state)
+        raise ConfigError("--port must be between 1 and 65535")
+    if not 1 <= ns.workers <= 64:
+        raise ConfigError("--workers must be between 1 and 64 (one per core is a good start)")
+    if ns.database and not ns.database.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("--database takes a postgresql:// URL (SQLite is the default and needs no option)")
+    os.environ["RINGFENCE_SERVE_CWD"] = os.getcwd()
+    os.environ["RINGFENCE_SERVE_DATABASE"] = ns.database or ""
+    os.environ["RINGFENCE_SERVE_LOG_LEVEL"] = ns.log_level
+    metrics_dir = None
+    if ns.workers > 1:  # Prometheus counters are summed over the worker processes
+        metrics_dir = tempfile.mkdtemp(prefix="ringfence-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    from ringfence.server.factory import build
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Any) -> Any:
-        import logging
-
-        log = logging.getLogger("ringfence.server")
-        log.info("ready", extra={"fields": {"host": ns.host, "port": ns.port, "state": state.store.where}})
-        yield
-        app.state.draining = True
-        state.close()  # flushes the ledger writer
-        log.info("stopped", extra={"fields": {"graceful": True}})
-
-    app.router.lifespan_context = lifespan
+    build().state.rf.close()  # open and migrate once, so workers start on a ready database
     Console(stderr=True).print(
-        f"ringfence control plane on http://{ns.host}:{ns.port}  (state: {state.store.where}; ledger: "
-        f"{state.ledger.backend.where if hasattr(state.ledger, 'backend') else '?'})",
+        f"ringfence control plane on http://{ns.host}:{ns.port} with {ns.workers} worker(s)"
+        + (f" on {_redact_url(ns.database)}" if ns.database else " on embedded SQLite"),
         highlight=False,
     )
-    uvicorn.run(
-        app,
-        host=ns.host,
-        port=ns.port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=10,
-        server_header=False,
-    )
+    try:
+        uvicorn.run(
+            "ringfence.server.factory:build",
+            factory=True,
+            host=ns.host,
+            port=ns.port,
+            workers=ns.workers if ns.workers > 1 else None,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=10,
+            server_header=False,
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _redact_url(url: str) -> str:
+    import re
+
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
 def run_issue(ns: argparse.Namespace) -> int:

@@ -281,6 +281,8 @@ class ControlStore:
 
     backend: Any
     clock: Callable[[], float] = field(default=time.time)
+    _halts_cache: tuple[object, tuple[Halt, ...]] | None = field(default=None, repr=False)
+    _cache: dict[str, tuple[object, Any]] = field(default_factory=dict, repr=False)
 
     @property
     def where(self) -> str:
@@ -560,9 +562,37 @@ class ControlStore:
         return h
 
     def active_halts(self) -> list[Halt]:
+        """Halts in force. On SQLite the list is re-read only when the database changed
+        (see :meth:`version`), so the check before every decision costs one PRAGMA."""
+        stamp = self.version()
+        if stamp is not None and self._halts_cache is not None and self._halts_cache[0] == stamp:
+            return list(self._halts_cache[1])
         with self.reading() as tx:
             rows = tx.query(f"SELECT {_HALT_COLUMNS} FROM halts WHERE lifted_at IS NULL ORDER BY at")
-        return [_halt(r) for r in rows]
+        halts = [_halt(r) for r in rows]
+        if stamp is not None:
+            self._halts_cache = (stamp, tuple(halts))
+        return halts
+
+    def cached(self, key: str, load: Callable[[], Any]) -> Any:
+        """``load()``, remembered until the database changes (SQLite; PostgreSQL always loads)."""
+        stamp = self.version()
+        if stamp is None:
+            return load()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        value = load()
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key] = (stamp, value)
+        return value
+
+    def version(self) -> object | None:
+        """A value that changes whenever the stored state may have changed, or None where
+        the backend cannot say cheaply (PostgreSQL: every read goes to the database)."""
+        version = getattr(self.backend, "version", None)
+        return version() if version is not None else None
 
     def halts(self, *, limit: int = 50) -> list[Halt]:
         with self.reading() as tx:

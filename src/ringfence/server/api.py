@@ -114,9 +114,32 @@ async def decide(request: Request) -> Response:
     action = action_from(doc.get("action"))
     principal = principal_for(doc, who.name)
     started = time.perf_counter()
-    decision = await asyncio.to_thread(state.gate.decide, action, principal)
+    decision = await decide_async(state, action, principal)
     request.app.state.metrics.observe(decision, started)
     return JSONResponse(decision.to_dict())
+
+
+async def decide_async(state: ServerState, action: Action, principal: Principal) -> Any:
+    """``Gate.decide`` without a thread hop where the control state is embedded SQLite:
+    analysis, policy and control run on the event loop (well under a millisecond), and the
+    ledger write is awaited on the group-commit writer, so concurrent decisions share
+    one durable transaction. PostgreSQL control state (network reads) runs in a thread."""
+    from ringfence.gate import ledger_entry
+    from ringfence.ledger.sqlite_tree import SQLiteBackend
+    from ringfence.server.batching import BatchingLedger
+
+    gate = state.gate
+    ledger = gate.ledger
+    if not isinstance(ledger, BatchingLedger) or not isinstance(state.store.backend, SQLiteBackend):
+        return await asyncio.to_thread(gate.decide, action, principal)
+    decision = gate.prepare(action, principal)
+    try:
+        seq = await ledger.append_async(ledger_entry(decision))
+    except Exception as exc:
+        return gate.unrecorded(decision, exc)
+    if (seq + 1) % gate.settings.checkpoint_every == 0:
+        return await asyncio.to_thread(gate.recorded, decision, seq)  # signs a checkpoint
+    return gate.recorded(decision, seq)
 
 
 async def claude_code_hook(request: Request) -> Response:

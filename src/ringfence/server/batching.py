@@ -9,8 +9,10 @@ the gate turns into a deny).
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -24,14 +26,42 @@ class BatchingLedger:
 
     def __init__(self, ledger: MerkleLedger) -> None:
         self.ledger = ledger
-        self._queue: queue.SimpleQueue[tuple[dict[str, Any], Future[int]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[dict[str, Any], Callable[[int | BaseException], None]] | None] = (
+            queue.SimpleQueue()
+        )
         self._thread = threading.Thread(target=self._run, name="ringfence-ledger-writer", daemon=True)
         self._thread.start()
 
     def append(self, entry: dict[str, Any]) -> int:
         future: Future[int] = Future()
-        self._queue.put((entry, future))
+
+        def done(result: int | BaseException) -> None:
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+        self._queue.put((entry, done))
         return future.result(timeout=60)
+
+    async def append_async(self, entry: dict[str, Any]) -> int:
+        """Like :meth:`append`, awaited on the event loop (no worker thread waits)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+
+        def settle(result: int | BaseException) -> None:
+            if future.done():
+                return
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+        def done(result: int | BaseException) -> None:
+            loop.call_soon_threadsafe(settle, result)
+
+        self._queue.put((entry, done))
+        return await asyncio.wait_for(future, timeout=60)
 
     def _run(self) -> None:
         while True:
@@ -51,11 +81,11 @@ class BatchingLedger:
             try:
                 seqs = self.ledger.append_many([entry for entry, _ in batch])
             except BaseException as exc:
-                for _, future in batch:
-                    future.set_exception(exc)
+                for _, done in batch:
+                    done(exc)
                 continue
-            for (_, future), seq in zip(batch, seqs, strict=True):
-                future.set_result(seq)
+            for (_, done), seq in zip(batch, seqs, strict=True):
+                done(seq)
 
     def close(self) -> None:
         self._queue.put(None)

@@ -113,8 +113,12 @@ def check_token(text: str, public: bytes, store: ControlStore) -> TokenClaims:
     now = store.clock()
     if now >= claims.expires_at:
         raise AuthError("the token has expired; issue a new one with `ringfence token issue`")
-    with store.reading() as tx:
-        rows = tx.query("SELECT revoked_at FROM tokens WHERE id = ?", (claims.id,))
+
+    def load() -> list[tuple[object, ...]]:
+        with store.reading() as tx:
+            return tx.query("SELECT revoked_at FROM tokens WHERE id = ?", (claims.id,))
+
+    rows = store.cached(f"token:{claims.id}", load)  # re-read whenever the state changed
     if not rows:
         raise AuthError("the token is unknown to this server's state (issued against another database?)")
     if rows[0][0] is not None:

@@ -1,9 +1,15 @@
-"""Prometheus metrics of one server process (``GET /metrics``)."""
+"""Prometheus metrics of the server (``GET /metrics``).
+
+With several worker processes (``PROMETHEUS_MULTIPROC_DIR`` set by ``ringfence serve
+--workers N``) counters and histograms are summed over the workers and gauges report the
+most recent value any worker set.
+"""
 
 from __future__ import annotations
 
+import os
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -36,12 +42,29 @@ class Metrics:
             ["route", "status"],
             registry=self.registry,
         )
-        self.pending = Gauge("ringfence_pending_approvals", "Pending approval requests", registry=self.registry)
-        self.halts = Gauge("ringfence_active_halts", "Active halts (kill switch)", registry=self.registry)
-        self.ledger_size = Gauge("ringfence_ledger_entries", "Entries in the ledger", registry=self.registry)
+        self.pending = Gauge(
+            "ringfence_pending_approvals",
+            "Pending approval requests",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.halts = Gauge(
+            "ringfence_active_halts",
+            "Active halts (kill switch)",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.ledger_size = Gauge(
+            "ringfence_ledger_entries", "Entries in the ledger", registry=self.registry, multiprocess_mode="mostrecent"
+        )
+        self._decided: dict[tuple[str, str], Any] = {}
 
     def observe(self, decision: Decision, started: float | None = None) -> None:
-        self.decisions.labels(decision.outcome.value, decision.principal.id).inc()
+        key = (decision.outcome.value, decision.principal.id)
+        child = self._decided.get(key)
+        if child is None:
+            child = self._decided[key] = self.decisions.labels(*key)
+        child.inc()
         for effect in {e.kind for e in decision.effects if e.kind != "exec"}:
             self.effects.labels(effect, decision.outcome.value).inc()
         if started is not None:
@@ -51,4 +74,10 @@ class Metrics:
         self.pending.set(len(state.store.requests(status="pending", limit=100_000)))
         self.halts.set(len(state.store.active_halts()))
         self.ledger_size.set(state.ledger.size())
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            merged = CollectorRegistry()
+            multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+            return generate_latest(merged)
         return generate_latest(self.registry)

@@ -14,7 +14,7 @@ from ringfence.control.keys import SigningKey
 from ringfence.control.store import ControlStore, open_store
 from ringfence.gate import Gate, builtin_policy
 from ringfence.ledger.store import MerkleLedger, open_ledger
-from ringfence.policy.layers import effective_policy
+from ringfence.policy.layers import effective_policy, rego_files, sources_stamp
 from ringfence.server.batching import BatchingLedger
 from ringfence.server.identity import server_key
 
@@ -53,11 +53,20 @@ def open_state(*, cwd: str | None = None, database: str | None = None, state: Pa
     location = base.ledger_location or str(state_dir() / "ledger.db")
     ledger = open_ledger(location)
     store = open_store(base.state_location)
-    policy = effective_policy(base, cwd or os.getcwd(), base=builtin_policy())
+    where = cwd or os.getcwd()
+    policy = effective_policy(base, where, base=builtin_policy())
+    rego = None
+    modules = rego_files(base, where)
+    if modules:  # the same layers as a local gate, Rego included
+        from ringfence.policy.rego import RegoModules
+
+        rego = RegoModules.load(modules)
     gate = Gate(
         base,
         policy,
         BatchingLedger(ledger),
+        rego=rego,
+        sources=sources_stamp(base, where),
         control=Controller(control, store, policy.gate_type),
     )
     return ServerState(base, gate, store, ledger, key)
