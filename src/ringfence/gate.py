@@ -90,6 +90,8 @@ class Gate:
     rego: RegoModules | None = None
     sources: tuple[object, ...] = ()  # fingerprint of the policy files this gate was built from
     control: Controller | None = None  # approvals, halts, budgets, windows (None: policy only)
+    owner_from_env: bool = True  # an agent without an owner is owned by $USER (not on a server)
+    _digests: dict[tuple[str, ...], str] = field(default_factory=dict, repr=False, compare=False)
     _effects: dict[tuple[str, ...], tuple[Effect, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -130,7 +132,7 @@ class Gate:
         if s.agent_id and principal.id == principal.runtime:
             principal = replace(principal, id=s.agent_id)
         if principal.owner is None:
-            owner = s.agent_owner or os.environ.get("USER") or None
+            owner = s.agent_owner or (os.environ.get("USER") if self.owner_from_env else None) or None
             if owner:
                 principal = replace(principal, owner=owner)
         return principal
@@ -138,7 +140,7 @@ class Gate:
     def evaluate(self, action: Action, principal: Principal) -> Decision:
         """Analysis and policy only: no ledger, never raises."""
         principal = self.resolve(principal)
-        digest = action_digest(principal, action)
+        digest = self._digest(principal, action)
         try:
             ctx = self.context(action)
             effects = self._analyze(action, ctx)
@@ -164,6 +166,26 @@ class Gate:
             action_digest=digest,
             environment=ctx.environment or action.environment,
         )
+
+    def _digest(self, principal: Principal, action: Action) -> str:
+        """:func:`action_digest`, remembered for shell actions (agents repeat commands)."""
+        if action.kind is not ActionKind.SHELL or len(action.payload) != 1 or len(action.command) > CACHE_MAX_COMMAND:
+            return action_digest(principal, action)
+        key = (
+            principal.type.value,
+            principal.id,
+            action.command,
+            action.cwd,
+            action.tool or "",
+            action.repo or "",
+            action.environment or "",
+        )
+        digest = self._digests.get(key)
+        if digest is None:
+            if len(self._digests) >= CACHE_ENTRIES:
+                self._digests.clear()
+            digest = self._digests[key] = action_digest(principal, action)
+        return digest
 
     def _analyze(self, action: Action, ctx: Context) -> tuple[Effect, ...]:
         key: tuple[str, ...] | None = None

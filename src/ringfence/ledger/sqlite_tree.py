@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,9 @@ MIGRATIONS: list[list[str]] = [
 
 
 LEDGER_SCHEMA = Schema("ledger", MIGRATIONS)
+#: How long (seconds) a :meth:`SQLiteBackend.version` answer is reused: a change made by
+#: another process is seen at most this much later.
+VERSION_FRESH = 0.002
 
 
 class _Tx:
@@ -88,6 +92,7 @@ class SQLiteBackend:
         noun, error = schema.noun, schema.error
         self._lock = threading.Lock()
         self.writes = 0
+        self._version: tuple[float, tuple[int, int]] | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._db = sqlite3.connect(
@@ -134,9 +139,15 @@ class SQLiteBackend:
         """Changes whenever the database may have changed: SQLite's ``data_version`` (bumped
         by commits of *other* connections) and this connection's own write count. Lets
         callers cache reads of rarely written tables (halts, revoked tokens)."""
+        now = time.monotonic()
+        seen = self._version
+        if seen is not None and now - seen[0] < VERSION_FRESH and seen[1][1] == self.writes:
+            return seen[1]  # asked twice for the same decision: one PRAGMA is enough
         with self._lock:
             row = self._db.execute("PRAGMA data_version").fetchone()
-        return int(row[0]), self.writes
+        version = (int(row[0]), self.writes)
+        self._version = (now, version)
+        return version
 
     @contextmanager
     def reading(self) -> Iterator[_Tx]:

@@ -53,6 +53,7 @@ class AccessLog:
         self.app = app
         self.metrics = metrics
         self.quiet = quiet_paths
+        self._children: dict[tuple[str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,8 +72,12 @@ class AccessLog:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            self.metrics.http.labels(path, str(status)).inc()
+            path = str(getattr(route, "path", "unmatched" if scope["path"] != "/api/v1/decide" else scope["path"]))
+            key = (path, status)
+            child = self._children.get(key)
+            if child is None:
+                child = self._children[key] = self.metrics.http.labels(path, str(status))
+            child.inc()
             if scope["path"] not in self.quiet and log.isEnabledFor(logging.INFO):
                 log.info(
                     "request",
@@ -85,6 +90,28 @@ class AccessLog:
                         }
                     },
                 )
+
+
+class DecideFastPath:
+    """``POST /api/v1/decide`` straight to its handler, skipping route matching and the
+    exception middleware (the endpoint every agent calls before every action); errors
+    are answered exactly as the routed endpoints answer them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/api/v1/decide" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await api.decide(request)
+        except HTTPError as exc:
+            response = error_response(exc)
+        except Exception as exc:
+            response = await _unexpected(request, exc)
+        await response(scope, receive, send)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -136,5 +163,6 @@ def create_app(state: ServerState) -> Starlette:
     app.state.limiter = RateLimiter(rate=2000.0, burst=4000.0)
     app.state.login_limiter = RateLimiter(rate=0.2, burst=10.0)
     app.state.draining = False
+    app.add_middleware(DecideFastPath)
     app.add_middleware(AccessLog, metrics=metrics, quiet_paths=frozenset({"/healthz", "/readyz", "/metrics"}))
     return app

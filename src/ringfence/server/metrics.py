@@ -58,6 +58,7 @@ class Metrics:
             "ringfence_ledger_entries", "Entries in the ledger", registry=self.registry, multiprocess_mode="mostrecent"
         )
         self._decided: dict[tuple[str, str], Any] = {}
+        self._effected: dict[tuple[str, str], Any] = {}
 
     def observe(self, decision: Decision, started: float | None = None) -> None:
         key = (decision.outcome.value, decision.principal.id)
@@ -66,7 +67,11 @@ class Metrics:
             child = self._decided[key] = self.decisions.labels(*key)
         child.inc()
         for effect in {e.kind for e in decision.effects if e.kind != "exec"}:
-            self.effects.labels(effect, decision.outcome.value).inc()
+            ekey = (effect, key[0])
+            echild = self._effected.get(ekey)
+            if echild is None:
+                echild = self._effected[ekey] = self.effects.labels(*ekey)
+            echild.inc()
         if started is not None:
             self.latency.observe(time.perf_counter() - started)
 

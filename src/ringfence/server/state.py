@@ -68,5 +68,6 @@ def open_state(*, cwd: str | None = None, database: str | None = None, state: Pa
         rego=rego,
         sources=sources_stamp(base, where),
         control=Controller(control, store, policy.gate_type),
+        owner_from_env=False,  # the server's own login is nobody's agent owner
     )
     return ServerState(base, gate, store, ledger, key)
