@@ -99,7 +99,7 @@ class SQLiteBackend:
                 str(path), timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
             )
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _wal(self._db, busy_timeout_ms / 1000)
             self._db.execute("PRAGMA synchronous=FULL")
             os.chmod(path, 0o600)
             self._writer_lock = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -168,6 +168,21 @@ class SQLiteBackend:
         with self._lock:
             self._db.close()
             os.close(self._writer_lock)
+
+
+def _wal(db: sqlite3.Connection, timeout: float) -> None:
+    """Switch to WAL. The switch needs the database to itself and SQLite may refuse it at
+    once ("database is locked", without waiting) while another process opens the same new
+    file, so it is retried until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
