@@ -41,6 +41,7 @@ from __future__ import annotations
 import base64
 import fnmatch
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ APPROVALS_FIELDS = frozenset(
         "default_window",
         "service_keys",
         "dashboard_url",
+        "slack_signing_secret_env",
     }
 )
 BUDGET_FIELDS = frozenset({"id", "match", "limit", "per", "cost", "on_exceed", "per_agent"})
@@ -148,6 +150,7 @@ class ControlSettings:
     default_window: str | None = None
     service_keys: tuple[bytes, ...] = ()
     dashboard_url: str | None = None
+    slack_signing_secret: str | None = None  # verifies Slack's interaction callbacks (the server's)
     channels: Mapping[str, Channel] = field(default_factory=dict)
     windows: Mapping[str, ChangeWindow] = field(default_factory=dict)
     freeze: tuple[str, ...] = ()
@@ -260,6 +263,15 @@ def parse_control(doc: Mapping[str, Any], where: str, *, agent_id: str | None = 
     dashboard = a.get("dashboard_url")
     if dashboard is not None and (not isinstance(dashboard, str) or not dashboard.startswith(("http://", "https://"))):
         raise ConfigError(f"{where}: approvals.dashboard_url must be an http(s) URL")
+    slack_env = a.get("slack_signing_secret_env")
+    slack_secret = None
+    if slack_env is not None:
+        if not isinstance(slack_env, str) or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", slack_env):
+            raise ConfigError(
+                f"{where}: approvals.slack_signing_secret_env must name an environment variable "
+                "(e.g. SLACK_SIGNING_SECRET)"
+            )
+        slack_secret = os.environ.get(slack_env) or None
     channels = _channels(doc.get("channels") or {}, where)
     for key, names in (("notify", notify), ("escalate_to", escalate_to)):
         for name in names:
@@ -296,6 +308,7 @@ def parse_control(doc: Mapping[str, Any], where: str, *, agent_id: str | None = 
         default_window=default_window,
         service_keys=service_keys,
         dashboard_url=dashboard,
+        slack_signing_secret=slack_secret,
         channels=channels,
         windows=windows,
         freeze=tuple(freeze),

@@ -298,6 +298,59 @@ def answer_and_record(state: ServerState, rid: str, verdict: str, approver: str,
     return result
 
 
+async def slack_interaction(request: Request) -> Response:
+    """Slack's interactive-message callback (an approver pressed Approve or Deny).
+
+    Not authenticated with a token: Slack signs the request (v0 HMAC with the app's signing
+    secret, at most 5 minutes old, never replayed). The Slack user must map to a configured
+    approver, and the answer is checked like any other and signed with the server's key.
+    A refused answer is shown to the person in Slack (200 with an ephemeral message)."""
+    from ringfence.commands._control import record
+    from ringfence.control.interactions import slack_answer
+    from ringfence.control.slack import SlackPayloadError, SlackSignatureError
+
+    state = _state(request)
+    secret = state.gate.settings.control.slack_signing_secret
+    if not secret:
+        raise HTTPError(404, "Slack interactions are not configured here (approvals.slack_signing_secret_env)")
+    raw = await body_bytes(request, limit=64 * 1024)
+    headers = {k: v for k, v in request.headers.items()}
+    try:
+        result = await asyncio.to_thread(
+            slack_answer,
+            state.store,
+            state.gate.settings.control,
+            headers,
+            raw,
+            signing_secret=secret,
+            service_key=state.key,
+        )
+    except SlackSignatureError as exc:
+        raise HTTPError(401, str(exc)) from None
+    except SlackPayloadError as exc:
+        raise HTTPError(400, str(exc)) from None
+    except ControlError as exc:
+        return JSONResponse({"response_type": "ephemeral", "replace_original": False, "text": f"Not recorded: {exc}"})
+    a = result.answer.record
+    await asyncio.to_thread(
+        record,
+        state.settings,
+        {
+            "kind": "approval",
+            "principal_type": "human",
+            "principal_id": a.approver,
+            "decision": a.verdict,
+            "request": a.request_id,
+            "action_digest": result.answer.request.digest,
+            "statement": a.statement,
+            "signature": a.signature,
+            "key_id": a.key_id,
+            "status": result.answer.request.status,
+        },
+    )
+    return JSONResponse(result.response)
+
+
 async def answer_request(request: Request, verdict: str) -> Response:
     state = _state(request)
     who = caller(request, state, csrf=True)
@@ -557,6 +610,7 @@ ROUTES = [
     Route("/readyz", readyz, methods=["GET"]),
     Route("/api/v1/decide", decide, methods=["POST"]),
     Route("/api/v1/hooks/claude-code", claude_code_hook, methods=["POST"]),
+    Route("/api/v1/integrations/slack/interactions", slack_interaction, methods=["POST"]),
     Route("/api/v1/requests", list_requests, methods=["GET"]),
     Route("/api/v1/requests/{rid}", show_request, methods=["GET"]),
     Route("/api/v1/requests/{rid}/wait", wait_request, methods=["GET"]),

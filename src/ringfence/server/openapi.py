@@ -533,6 +533,28 @@ def _paths() -> dict[str, Any]:
                 description="Any payload is answered: one that cannot be read is denied.",
             )
         },
+        "/api/v1/integrations/slack/interactions": {
+            "post": {
+                "summary": "Slack interactive-message callback (Approve / Deny buttons)",
+                "description": "Authenticated by Slack's v0 request signature (X-Slack-Request-Timestamp, "
+                "X-Slack-Signature: HMAC-SHA256 with the app's signing secret, at most 5 minutes old, never "
+                "replayed), not by a token. 404 when approvals.slack_signing_secret_env is not set. A refused "
+                "answer is a 200 with an ephemeral message for the person in Slack.",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {"type": "object", "properties": {"payload": STRING}, "required": ["payload"]}
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json({"type": "object"}, "The message that replaces the original (or an ephemeral one)."),
+                    **{str(c): _json(ref("Error"), _ERRORS[c]) for c in (400, 401, 404, 413)},
+                },
+            }
+        },
         "/api/v1/requests": {
             "get": _op(
                 "List approval requests",
