@@ -257,6 +257,7 @@ def run_answer(ns: argparse.Namespace) -> int:
 
     from ringfence.commands._control import open_control, record, require_human, when
     from ringfence.control.answers import answer
+    from ringfence.control.answers import ledger_entry as answer_entry
     from ringfence.control.keys import load_key
 
     verb = "approve" if ns.verdict == "approve" else "deny"
@@ -271,18 +272,7 @@ def run_answer(ns: argparse.Namespace) -> int:
     a = result.record
     record(
         ctx.settings,
-        {
-            "kind": "approval",
-            "principal_type": "human",
-            "principal_id": a.approver,
-            "decision": verb,
-            "request": a.request_id,
-            "action_digest": result.request.digest,
-            "statement": a.statement,
-            "signature": a.signature,
-            "key_id": a.key_id,
-            "status": result.request.status,
-        },
+        answer_entry(result),
     )
     if ns.json:
         sys.stdout.write(

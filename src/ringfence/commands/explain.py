@@ -47,6 +47,7 @@ def run(ns: argparse.Namespace) -> int:
     )
     if action.kind is ActionKind.SHELL:
         from ringfence.analyze import trace_shell
+        from ringfence.analyze.notes import command_notes
         from ringfence.errors import AnalysisLimit
 
         try:
@@ -57,17 +58,7 @@ def run(ns: argparse.Namespace) -> int:
             table.add_column("through", style="cyan")
             table.add_column("notes", style="dim")
             for i, cmd in enumerate(trace.commands, start=1):
-                notes = []
-                if cmd.dynamic:
-                    notes.append("unknown words: " + ", ".join(str(d) for d in sorted(cmd.dynamic)))
-                if cmd.remote:
-                    notes.append(f"runs on {cmd.remote}")
-                if cmd.cwd and cmd.cwd != action.cwd:
-                    notes.append(f"in {cmd.cwd}")
-                if cmd.stdin_from:
-                    notes.append("stdin from " + " | ".join(cmd.stdin_from))
-                elif cmd.stdin is not None:
-                    notes.append(f"stdin: {len(cmd.stdin)} bytes")
+                notes = command_notes(cmd, action.cwd)
                 table.add_row(
                     str(i), escape(cmd.evidence), escape(" → ".join(cmd.via) or "-"), escape("; ".join(notes))
                 )

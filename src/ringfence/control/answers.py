@@ -8,6 +8,7 @@ interactions, the dashboard). A refused answer raises
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ringfence.control.approvals import Requirement, Tally, ineligible, settle, sign, tally
 from ringfence.control.keys import SigningKey, key_id
@@ -70,6 +71,25 @@ def answer(
     notify = (*settings.notify, *(c for c in settings.escalate_to if c not in settings.notify))
     after = store.record_approval(record, lambda r, recs: settle(r, recs, settings, now), notify=notify)
     return Answer(record, after, tally(after, store.approvals(after.id), settings))
+
+
+def ledger_entry(result: Answer) -> dict[str, Any]:
+    """The ledger's record of an answer: who, which request and action, the signed
+    statement with its signature, and the request's status after it."""
+    a = result.record
+    return {
+        "kind": "approval",
+        "principal_type": "human",
+        "principal_id": a.approver,
+        "decision": a.verdict,
+        "request": a.request_id,
+        "action_digest": result.request.digest,
+        "statement": a.statement,
+        "signature": a.signature,
+        "key_id": a.key_id,
+        "via": a.via,
+        "status": result.request.status,
+    }
 
 
 def _next_step(status: str, request: Request, store: ControlStore) -> str:

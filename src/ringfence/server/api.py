@@ -268,6 +268,7 @@ def answer_and_record(state: ServerState, rid: str, verdict: str, approver: str,
     :class:`~ringfence.errors.ControlError` saying why an answer is refused."""
     from ringfence.commands._control import record
     from ringfence.control.answers import answer
+    from ringfence.control.answers import ledger_entry as answer_entry
 
     result = answer(
         state.store,
@@ -279,21 +280,9 @@ def answer_and_record(state: ServerState, rid: str, verdict: str, approver: str,
         via="api",
         comment=comment,
     )
-    a = result.record
     record(
         state.settings,
-        {
-            "kind": "approval",
-            "principal_type": "human",
-            "principal_id": a.approver,
-            "decision": verdict,
-            "request": a.request_id,
-            "action_digest": result.request.digest,
-            "statement": a.statement,
-            "signature": a.signature,
-            "key_id": a.key_id,
-            "status": result.request.status,
-        },
+        answer_entry(result),
     )
     return result
 
@@ -306,6 +295,7 @@ async def slack_interaction(request: Request) -> Response:
     approver, and the answer is checked like any other and signed with the server's key.
     A refused answer is shown to the person in Slack (200 with an ephemeral message)."""
     from ringfence.commands._control import record
+    from ringfence.control.answers import ledger_entry as answer_entry
     from ringfence.control.interactions import slack_answer
     from ringfence.control.slack import SlackPayloadError, SlackSignatureError
 
@@ -331,22 +321,10 @@ async def slack_interaction(request: Request) -> Response:
         raise HTTPError(400, str(exc)) from None
     except ControlError as exc:
         return JSONResponse({"response_type": "ephemeral", "replace_original": False, "text": f"Not recorded: {exc}"})
-    a = result.answer.record
     await asyncio.to_thread(
         record,
         state.settings,
-        {
-            "kind": "approval",
-            "principal_type": "human",
-            "principal_id": a.approver,
-            "decision": a.verdict,
-            "request": a.request_id,
-            "action_digest": result.answer.request.digest,
-            "statement": a.statement,
-            "signature": a.signature,
-            "key_id": a.key_id,
-            "status": result.answer.request.status,
-        },
+        answer_entry(result.answer),
     )
     return JSONResponse(result.response)
 

@@ -154,6 +154,7 @@ def explain(gate: Gate, action: Action, principal: Principal) -> dict[str, Any]:
     after unwrapping, then the decision from analysis and policy alone (no control
     state, nothing recorded, nothing executed)."""
     from ringfence.analyze import trace_shell
+    from ringfence.analyze.notes import command_notes
     from ringfence.errors import AnalysisLimit
 
     ctx = gate.context(action)
@@ -162,17 +163,7 @@ def explain(gate: Gate, action: Action, principal: Principal) -> dict[str, Any]:
     if action.kind is ActionKind.SHELL:
         try:
             for cmd in trace_shell(action.command, ctx).commands:
-                notes = []
-                if cmd.dynamic:
-                    notes.append("unknown words: " + ", ".join(str(d) for d in sorted(cmd.dynamic)))
-                if cmd.remote:
-                    notes.append(f"runs on {cmd.remote}")
-                if cmd.cwd and cmd.cwd != action.cwd:
-                    notes.append(f"in {cmd.cwd}")
-                if cmd.stdin_from:
-                    notes.append("stdin from " + " | ".join(cmd.stdin_from))
-                elif cmd.stdin is not None:
-                    notes.append(f"stdin: {len(cmd.stdin)} bytes")
+                notes = command_notes(cmd, action.cwd)
                 commands.append({"command": cmd.evidence, "argv": list(cmd.argv), "via": list(cmd.via), "notes": notes})
         except AnalysisLimit as exc:
             stopped = str(exc)

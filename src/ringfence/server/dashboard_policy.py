@@ -63,6 +63,7 @@ def explain(gate: Gate, command: str, cwd: str, environment: str | None, agent: 
     """The explain trace of ``command`` run by ``agent`` in ``cwd``: the commands it would
     run after unwrapping, the effects with their evidence, the rules and the decision."""
     from ringfence.analyze import trace_shell
+    from ringfence.analyze.notes import command_notes
     from ringfence.errors import AnalysisLimit
 
     action = Action(ActionKind.SHELL, {"command": command}, cwd, tool="Bash", environment=environment)
@@ -71,17 +72,7 @@ def explain(gate: Gate, command: str, cwd: str, environment: str | None, agent: 
     stopped = ""
     try:
         for cmd in trace_shell(action.command, ctx).commands:
-            notes = []
-            if cmd.dynamic:
-                notes.append("unknown words: " + ", ".join(str(d) for d in sorted(cmd.dynamic)))
-            if cmd.remote:
-                notes.append(f"runs on {cmd.remote}")
-            if cmd.cwd and cmd.cwd != action.cwd:
-                notes.append(f"in {cmd.cwd}")
-            if cmd.stdin_from:
-                notes.append("stdin from " + " | ".join(cmd.stdin_from))
-            elif cmd.stdin is not None:
-                notes.append(f"stdin: {len(cmd.stdin)} bytes")
+            notes = command_notes(cmd, action.cwd)
             traced.append(TracedCommand(cmd.evidence, " → ".join(cmd.via), "; ".join(notes)))
     except AnalysisLimit as exc:
         stopped = str(exc)
