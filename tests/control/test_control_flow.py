@@ -324,3 +324,11 @@ def test_budget_holds_across_processes(state_location: str) -> None:
     for p in procs:
         p.join(30)
     assert sorted(outcomes) == [False, False, False, True, True, True]
+
+
+def test_a_secret_in_the_command_never_reaches_the_request(h: Harness) -> None:
+    rid = h.decide("vercel deploy --prod --token=ghp_" + "a" * 36).request_id
+    assert rid
+    request = h.store.get(rid)
+    assert "ghp_aaaa" not in request.summary and "redacted" in request.summary
+    assert "ghp_aaaa" not in repr(request.body)

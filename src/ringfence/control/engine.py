@@ -243,7 +243,9 @@ def summarize(d: Decision, limit: int = 300) -> str:
         text = f"mcp {a.payload.get('server')}.{a.payload.get('tool')}"
     else:
         text = f"{a.kind.value} {a.tool or ''}".strip()
-    text = " ".join(text.split())
+    from ringfence.ledger.redact import redact_text
+
+    text = redact_text(" ".join(text.split()))  # stored, shown in the dashboard and sent to Slack
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
