@@ -155,18 +155,7 @@ def _progress(t: Any) -> str:
 
 def _request_json(r: Any, t: Any, now: float) -> dict[str, Any]:
     return {
-        "id": r.id,
-        "status": r.effective_status(now),
-        "action_digest": r.digest,
-        "summary": r.summary,
-        "requester": {"type": r.requester_type, "id": r.requester_id, "owner": r.owner},
-        "environment": r.environment,
-        "tier": r.tier,
-        "created_at": r.created_at,
-        "expires_at": r.expires_at,
-        "decided_at": r.decided_at,
-        "uses_left": r.uses_left,
-        "grant_expires_at": r.grant_expires_at,
+        **r.document(now),
         "requirement": r.body.get("requirement"),
         "rules": r.body.get("rules"),
         "effects": r.body.get("effects"),

@@ -13,7 +13,7 @@ from typing import Any
 from ringfence.control.approvals import Requirement, Tally, ineligible, settle, sign, tally
 from ringfence.control.keys import SigningKey, key_id
 from ringfence.control.settings import ControlSettings
-from ringfence.control.store import ApprovalRecord, ControlStore, Request, Status
+from ringfence.control.store import ApprovalRecord, ControlStore, Request, Status, status_hint
 from ringfence.errors import ApprovalError
 
 
@@ -96,8 +96,4 @@ def _next_step(status: str, request: Request, store: ControlStore) -> str:
     if status == Status.DENIED:
         by = ", ".join(r.approver for r in store.approvals(request.id) if r.verdict == "deny") or "an approver"
         return f"it was denied by {by} and the denial stands; nothing more is needed"
-    return {
-        Status.APPROVED: "it is already approved; the agent can retry the action",
-        Status.USED: "its grant was used; a new attempt by the agent creates a new request",
-        Status.EXPIRED: "it expired; a new attempt by the agent creates a new request",
-    }.get(status, "only pending requests can be answered")
+    return status_hint(status)

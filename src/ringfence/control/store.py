@@ -196,6 +196,24 @@ class Request:
                 return Status.EXPIRED
         return self.status
 
+    def document(self, now: float) -> dict[str, Any]:
+        """The request's own fields as JSON, with its status at ``now`` (the CLI and the API
+        add the requirement, rules and answers in their own shapes)."""
+        return {
+            "id": self.id,
+            "status": self.effective_status(now),
+            "action_digest": self.digest,
+            "summary": self.summary,
+            "requester": {"type": self.requester_type, "id": self.requester_id, "owner": self.owner},
+            "environment": self.environment,
+            "tier": self.tier,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "decided_at": self.decided_at,
+            "uses_left": self.uses_left,
+            "grant_expires_at": self.grant_expires_at,
+        }
+
 
 _REQUEST_COLUMNS = (
     "id, digest, status, created_at, expires_at, decided_at, escalated_at, requester_type, requester_id, "
@@ -281,7 +299,6 @@ class ControlStore:
 
     backend: Any
     clock: Callable[[], float] = field(default=time.time)
-    _halts_cache: tuple[object, tuple[Halt, ...]] | None = field(default=None, repr=False)
     _cache: dict[str, tuple[object, Any]] = field(default_factory=dict, repr=False)
 
     @property
@@ -429,7 +446,7 @@ class ControlStore:
             request = _request(rows[0])
             status = request.effective_status(now)
             if status != Status.PENDING:
-                raise ApprovalError(f"{request.id} is {status}, not pending: {_status_hint(status)}")
+                raise ApprovalError(f"{request.id} is {status}, not pending: {status_hint(status)}")
             already = tx.query(
                 "SELECT verdict FROM approvals WHERE request_id = ? AND approver = ?", (request.id, record.approver)
             )
@@ -563,16 +580,14 @@ class ControlStore:
 
     def active_halts(self) -> list[Halt]:
         """Halts in force. On SQLite the list is re-read only when the database changed
-        (see :meth:`version`), so the check before every decision costs one PRAGMA."""
-        stamp = self.version()
-        if stamp is not None and self._halts_cache is not None and self._halts_cache[0] == stamp:
-            return list(self._halts_cache[1])
-        with self.reading() as tx:
-            rows = tx.query(f"SELECT {_HALT_COLUMNS} FROM halts WHERE lifted_at IS NULL ORDER BY at")
-        halts = [_halt(r) for r in rows]
-        if stamp is not None:
-            self._halts_cache = (stamp, tuple(halts))
-        return halts
+        (see :meth:`cached`), so the check before every decision costs one PRAGMA."""
+
+        def load() -> tuple[Halt, ...]:
+            with self.reading() as tx:
+                rows = tx.query(f"SELECT {_HALT_COLUMNS} FROM halts WHERE lifted_at IS NULL ORDER BY at")
+            return tuple(_halt(r) for r in rows)
+
+        return list(self.cached("halts", load))
 
     def cached(self, key: str, load: Callable[[], Any]) -> Any:
         """``load()``, remembered until the database changes (SQLite; PostgreSQL always loads)."""
@@ -729,12 +744,13 @@ class ControlStore:
         return False
 
 
-def _status_hint(status: str) -> str:
+def status_hint(status: str) -> str:
+    """What to do about a request that is no longer pending."""
     return {
-        Status.APPROVED: "it was already approved; the agent can retry the action",
-        Status.USED: "its grant was used; a new attempt creates a new request",
+        Status.APPROVED: "it is already approved; the agent can retry the action",
+        Status.USED: "its grant was used; a new attempt by the agent creates a new request",
         Status.DENIED: "it was denied; a new attempt after its TTL creates a new request",
-        Status.EXPIRED: "it expired before enough approvers answered; a new attempt creates a new request",
+        Status.EXPIRED: "it expired; a new attempt by the agent creates a new request",
     }.get(status, "only pending requests can be answered")
 
 

@@ -151,10 +151,9 @@ async def claude_code_hook(request: Request) -> Response:
     who = _agent(request, state)
     raw = await body_bytes(request)
     env = {"RINGFENCE_AGENT_ID": who.name}
-    seen: list[Any] = []
 
     def gate_for(cwd: str) -> Any:
-        return _Observed(state, request, seen)
+        return _Observed(state, request)
 
     line = await asyncio.to_thread(claude_code.handle, raw, gate_for, env=env)
     digest = state.gate.policy.digest + (f"+rego:{state.gate.rego.digest}" if state.gate.rego is not None else "")
@@ -164,7 +163,7 @@ async def claude_code_hook(request: Request) -> Response:
 class _Observed:
     """The server's gate, counting each decision into the metrics."""
 
-    def __init__(self, state: ServerState, request: Request, seen: list[Any]) -> None:
+    def __init__(self, state: ServerState, request: Request) -> None:
         self._gate = state.gate
         self._metrics = request.app.state.metrics
         self.settings = state.gate.settings
@@ -187,18 +186,7 @@ def request_json(r: ApprovalRequest, state: ServerState) -> dict[str, Any]:
     t = tally(r, records, state.gate.settings.control)
     now = state.store.clock()
     return {
-        "id": r.id,
-        "status": r.effective_status(now),
-        "action_digest": r.digest,
-        "summary": r.summary,
-        "requester": {"type": r.requester_type, "id": r.requester_id, "owner": r.owner},
-        "environment": r.environment,
-        "tier": r.tier,
-        "created_at": r.created_at,
-        "expires_at": r.expires_at,
-        "decided_at": r.decided_at,
-        "uses_left": r.uses_left,
-        "grant_expires_at": r.grant_expires_at,
+        **r.document(now),
         "requirement": Requirement.from_dict(r.body.get("requirement") or {}).describe(),
         "rules": list(r.body.get("rules") or []),
         "effects": list(r.body.get("effects") or []),

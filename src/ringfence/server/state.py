@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import threading
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ringfence.config import Settings, load_settings, state_dir
@@ -26,8 +24,6 @@ class ServerState:
     store: ControlStore
     ledger: MerkleLedger
     key: SigningKey
-    started: float = field(default_factory=time.time)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def close(self) -> None:
         if isinstance(self.gate.ledger, BatchingLedger):
