@@ -151,3 +151,11 @@ def test_an_answer_at_the_terminal_prompt_is_recorded(setup: tuple[dict[str, str
     assert run_hook(json.dumps(other).encode(), env, ws).stdout.decode().strip() == "{}"
     odd = {**payload("Frobnicate", {}, ws, "default"), "hook_event_name": "PostToolUse"}
     assert run_hook(json.dumps(odd).encode(), env, ws).stdout.decode().strip() == "{}"
+
+
+def test_log_names_approvals(setup: tuple[dict[str, str], Path]) -> None:
+    env, ws = setup
+    rid = request_id(deploy(env, ws))
+    assert cli(env, ws, "approvals", "approve", rid, "--as", "alice").returncode == 0
+    shown = cli(env, ws, "log", "-n", "5")
+    assert shown.returncode == 0 and f"approval {rid}" in shown.stdout and "human:alice" in shown.stdout

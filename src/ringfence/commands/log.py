@@ -66,12 +66,16 @@ def _line(console: Any, e: dict[str, Any]) -> None:
 
     action = e.get("action", {})
     payload = action.get("payload", {})
-    what = payload.get("command") or payload.get("path") or f"{payload.get('server', '')}.{payload.get('tool', '')}"
+    kind = e.get("kind", "decision")
+    if kind != "decision":  # approvals, prompt answers, halts and resumes
+        what = f"{kind} " + " ".join(str(e[k]) for k in ("request", "halt", "scope", "reason") if e.get(k))
+    else:
+        what = payload.get("command") or payload.get("path") or f"{payload.get('server', '')}.{payload.get('tool', '')}"
     what = " ".join(str(what).split())[:100]
     decision = e.get("decision", "?")
     rules = ",".join(e.get("rules", [])[:2])
     console.print(
-        f"[dim]{e.get('seq'):>6} {e.get('ts', '')}[/] [{STYLE.get(decision, '')}]{decision:<16}[/] "
+        f"[dim]{e.get('seq'):>6} {e.get('ts', '')}[/] [{STYLE.get(decision, 'cyan')}]{decision:<16}[/] "
         f"{escape(e.get('principal_type', ''))}:{escape(e.get('principal_id', ''))} "
         f"[bold]{escape(what)}[/] [dim]{escape(rules)}[/]",
         highlight=False,
