@@ -11,11 +11,14 @@ from __future__ import annotations
 import sys
 
 EXIT_USAGE = 3
+# The same names as ringfence.adapters.contracts.RUNTIMES (a test keeps them equal);
+# spelled out here so the hook's path imports nothing to find them.
+HOOK_RUNTIMES = ("claude-code", "codex", "gemini", "cursor", "copilot", "opencode")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) == 2 and args[0] == "hook" and args[1] in ("claude-code",):
+    if len(args) == 2 and args[0] == "hook" and args[1] in HOOK_RUNTIMES:
         from ringfence.daemon.client import run_hook
 
         return run_hook(args[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-RUNTIMES = ("claude-code",)
+from ringfence.adapters.contracts import RUNTIMES
 
 
 def add_parser(sub: Any) -> None:

@@ -23,11 +23,7 @@ MAX_STDIN = 8 * 1024 * 1024
 CONNECT_TIMEOUT = 0.25
 ANSWER_TIMEOUT = 20.0
 
-_LAST_RESORT = (
-    '{"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", '
-    '"permissionDecisionReason": "ringfence internal error; denied because ringfence fails closed. '
-    'Run `ringfence doctor`."}}'
-)
+_LAST_RESORT = "ringfence internal error; denied because ringfence fails closed. Run `ringfence doctor`."
 
 
 def run_hook(runtime: str) -> int:
@@ -48,16 +44,18 @@ def run_hook(runtime: str) -> int:
         if spawn:
             _spawn_daemon()
         return 0
-    except BaseException as exc:  # the hook must never crash: Claude Code treats that as allow
+    except BaseException as exc:  # the hook must never crash: runtimes treat that as allow
         try:
-            _write(_LAST_RESORT)
+            from ringfence.adapters.contracts import deny_line
+
+            _write(deny_line(runtime, _LAST_RESORT))
             return 0
         except BaseException:
             try:  # noqa: SIM105 (contextlib costs ~4 ms to import on every call)
                 sys.stderr.write(f"ringfence: internal error ({type(exc).__name__}); denied (fail closed)\n")
             except BaseException:
                 pass
-            return 2  # Claude Code blocks the call on exit 2
+            return 2  # every runtime with a hook blocks the call on exit 2
 
 
 def _remote(runtime: str, raw: bytes) -> int:
@@ -123,10 +121,10 @@ def _in_process(runtime: str, raw: bytes) -> str:
 
         return answer(runtime, raw, os.environ)
 
-    return isolated(decide)
+    return isolated(decide, runtime)
 
 
-def isolated(compute: Callable[[], str]) -> str:
+def isolated(compute: Callable[[], str], runtime: str) -> str:
     """``compute()`` in a forked child, so that even a native crash of the parser (a
     signal, which no ``except`` can catch) ends in a deny instead of a dead hook."""
     r, w = os.pipe()
@@ -151,15 +149,17 @@ def isolated(compute: Callable[[], str]) -> str:
     out = b"".join(chunks).decode("utf-8", "replace").strip()
     if os.WIFSIGNALED(status) or not (out.startswith("{") and out.endswith("}")):
         how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no answer"
-        return _crashed(how)
+        return _crashed(runtime, how)
     return out
 
 
-def _crashed(how: str) -> str:
-    return (
-        '{"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", '
-        f'"permissionDecisionReason": "ringfence: the analyzer stopped ({how}) while deciding this action; '
-        'denied because ringfence fails closed. Run `ringfence doctor` and report the command."}}'
+def _crashed(runtime: str, how: str) -> str:
+    from ringfence.adapters.contracts import deny_line
+
+    return deny_line(
+        runtime,
+        f"ringfence: the analyzer stopped ({how}) while deciding this action; denied because ringfence fails "
+        "closed. Run `ringfence doctor` and report the command.",
     )
 
 

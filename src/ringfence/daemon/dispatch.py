@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
+from ringfence.adapters.contracts import RUNTIMES, deny_line
 from ringfence.gate import Gate
 
-RUNTIMES = ("claude-code",)
+__all__ = ["RUNTIMES", "answer"]
 
 
-def answer(runtime: str, raw: bytes, env: Mapping[str, str], gate_for: Callable[[str], Gate] | None = None) -> str:
+def answer(runtime: str, raw: bytes, env: Mapping[str, str], gate_for: Callable[[str], Any] | None = None) -> str:
     """The stdout line for one hook call. Never raises."""
-    from ringfence.adapters import claude_code
+    from ringfence.adapters import adapter
+    from ringfence.adapters.base import handle
 
     factory = gate_for or (lambda cwd: Gate.for_cwd(cwd))
-    if runtime == "claude-code":
-        return claude_code.handle(raw, factory, env=env)
-    from ringfence.gate import failure
-
-    return claude_code.render(failure(None, None, f"unknown runtime {runtime!r} (known: {', '.join(RUNTIMES)})"))
+    if runtime not in RUNTIMES:
+        return deny_line(runtime, f"ringfence: unknown runtime {runtime!r} (known: {', '.join(RUNTIMES)}); denied.")
+    try:
+        chosen = adapter(runtime)
+    except Exception as exc:
+        return deny_line(
+            runtime,
+            f"ringfence could not load its {runtime} adapter ({type(exc).__name__}: {exc}); denied because "
+            "ringfence fails closed. Run `ringfence doctor`.",
+        )
+    return handle(chosen, raw, factory, env=env)

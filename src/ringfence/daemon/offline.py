@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import time
 
-from ringfence.daemon.remote import Server, Unreachable, deny_line, exchange, settings_from_env
+from ringfence.daemon.remote import Server, Unreachable, exchange, settings_from_env
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~8 ms per call
 if TYPE_CHECKING:
@@ -418,11 +418,8 @@ def offline_gate(cwd: str, server: Server, token: str, why: str, *, record: bool
 
 def offline_answer(runtime: str, raw: bytes, env: Mapping[str, str], server: Server, token: str, why: str) -> str:
     """The hook's stdout line decided locally (see :class:`OfflineGate`). Never raises."""
-    from ringfence.adapters import claude_code
-    from ringfence.daemon.dispatch import RUNTIMES
+    from ringfence.daemon.dispatch import answer
 
-    if runtime not in RUNTIMES:
-        return deny_line(f"ringfence: unknown runtime {runtime!r} (known: {', '.join(RUNTIMES)})")
     agent = token_claims(token).get("sub")
     local_env = dict(env)
     if isinstance(agent, str) and agent:
@@ -439,7 +436,7 @@ def offline_answer(runtime: str, raw: bytes, env: Mapping[str, str], server: Ser
                 f"set up: {exc}"
             ) from exc
 
-    return claude_code.handle(raw, gate_for, env=local_env)
+    return answer(runtime, raw, local_env, gate_for)
 
 
 def check_gate(cwd: str) -> tuple[Gate, str]:

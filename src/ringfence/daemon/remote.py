@@ -2,8 +2,8 @@
 
 With ``RINGFENCE_SERVER=https://host:port`` and ``RINGFENCE_TOKEN=rf1…`` the hook POSTs
 the runtime's payload to ``{server}/api/v1/hooks/<runtime>`` and prints the server's
-answer, after checking that it is one JSON object whose
-``hookSpecificOutput.permissionDecision`` is allow, deny or ask. Timeouts: 2 s to
+answer, after checking that it is one JSON object that is a decision in the runtime's
+format (:mod:`ringfence.adapters.contracts`). Timeouts: 2 s to
 connect, ``RINGFENCE_SERVER_TIMEOUT`` (default 10 s) in all.
 
 - **401/403**: the token is invalid, expired or revoked. That is a deny saying how to get
@@ -42,7 +42,6 @@ CONNECT_TIMEOUT = 2.0
 TOTAL_TIMEOUT = 10.0
 MAX_ANSWER = 1024 * 1024
 HOOK_PATH = "/api/v1/hooks/"
-DECISIONS = ("allow", "deny", "ask")
 
 
 class Unreachable(Exception):
@@ -308,32 +307,25 @@ def loads(data: bytes) -> Any:
     return value if end == len(text) else None
 
 
-def _quote(text: str) -> str:
-    import _json
+def deny_line(reason: str, runtime: str = "claude-code") -> str:
+    """A deny with ``reason`` in ``runtime``'s format, built without the json module."""
+    from ringfence.adapters.contracts import deny_line as line
 
-    quoted: str = _json.encode_basestring(text)
-    return quoted
-
-
-def deny_line(reason: str) -> str:
-    """A PreToolUse deny with ``reason``, built without the json module."""
-    return (
-        '{"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", '
-        f'"permissionDecisionReason": {_quote(reason)}}}}}'
-    )
+    return line(runtime, reason)
 
 
-def valid_answer(body: bytes, payload: bytes) -> str | None:
-    """The server's answer as the hook's stdout line, if it is one: a JSON object with
-    ``hookSpecificOutput.permissionDecision`` allow/deny/ask, or ``{}`` for a
-    PostToolUse payload (nothing to decide after the fact). None otherwise."""
+def valid_answer(body: bytes, payload: bytes, runtime: str = "claude-code") -> str | None:
+    """The server's answer as the hook's stdout line, if it is one: a JSON object that is
+    a decision in ``runtime``'s format, or ``{}`` for an after-the-fact payload (Claude
+    Code's PostToolUse: nothing to decide). None otherwise."""
+    from ringfence.adapters.contracts import is_answer
+
     doc = loads(body)
     if not isinstance(doc, dict):
         return None
-    if not doc:
-        return "{}" if b'"PostToolUse"' in payload else None
-    out = doc.get("hookSpecificOutput")
-    if not isinstance(out, dict) or out.get("permissionDecision") not in DECISIONS:
+    if not doc and b'"PostToolUse"' in payload:
+        return "{}"
+    if not is_answer(runtime, doc):
         return None
     return body.decode("utf-8").strip()
 
@@ -365,7 +357,7 @@ def settings_from_env(env: Mapping[str, str]) -> tuple[Server, str, float]:
     return server, token, timeout
 
 
-def ask(runtime: str, raw: bytes, isolated: Callable[[Callable[[], str]], str]) -> tuple[str, Refresh | None]:
+def ask(runtime: str, raw: bytes, isolated: Callable[[Callable[[], str], str], str]) -> tuple[str, Refresh | None]:
     """The hook's stdout line in remote mode, and the cache refresh to run after printing
     it (None: nothing to do). ``isolated`` runs the local fallback in a child process."""
     from ringfence.daemon import offline
@@ -373,7 +365,7 @@ def ask(runtime: str, raw: bytes, isolated: Callable[[Callable[[], str]], str]) 
     try:
         server, token, timeout = settings_from_env(os.environ)
     except ValueError as exc:
-        return deny_line(f"ringfence is misconfigured: {exc}. Denied because ringfence fails closed."), None
+        return deny_line(f"ringfence is misconfigured: {exc}. Denied because ringfence fails closed.", runtime), None
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     try:
         reply = exchange(server, "POST", HOOK_PATH + runtime, raw, headers, timeout=timeout)
@@ -381,7 +373,7 @@ def ask(runtime: str, raw: bytes, isolated: Callable[[Callable[[], str]], str]) 
         return _fallback(runtime, raw, server, token, str(exc), isolated), None
     if reply.status in (401, 403):
         offline.remember_rejection(server, token, reply.status, reply.error_message())
-        return deny_line(rejected_reason(server, reply.status, reply.error_message())), None
+        return deny_line(rejected_reason(server, reply.status, reply.error_message()), runtime), None
     if reply.status >= 500:
         why = f"it answered {reply.status} {reply.reason}".rstrip()
         return _fallback(runtime, raw, server, token, why, isolated), None
@@ -389,11 +381,12 @@ def ask(runtime: str, raw: bytes, isolated: Callable[[Callable[[], str]], str]) 
         return (
             deny_line(
                 f"ringfence: the server at {server.url} refused this call ({reply.status}: {reply.error_message()}). "
-                "Denied because ringfence fails closed."
+                "Denied because ringfence fails closed.",
+                runtime,
             ),
             None,
         )
-    line = valid_answer(reply.body, raw)
+    line = valid_answer(reply.body, raw, runtime)
     if line is None:
         why = f"its answer is not a hook decision: {reply.body[:120].decode('utf-8', 'replace')!r}"
         return _fallback(runtime, raw, server, token, why, isolated), None
@@ -413,11 +406,11 @@ def rejected_reason(server: Server, status: int, message: str) -> str:
 
 
 def _fallback(
-    runtime: str, raw: bytes, server: Server, token: str, why: str, isolated: Callable[[Callable[[], str]], str]
+    runtime: str, raw: bytes, server: Server, token: str, why: str, isolated: Callable[[Callable[[], str], str], str]
 ) -> str:
     def decide() -> str:
         from ringfence.daemon.offline import offline_answer
 
         return offline_answer(runtime, raw, os.environ, server, token, why)
 
-    return isolated(decide)
+    return isolated(decide, runtime)

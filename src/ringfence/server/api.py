@@ -142,20 +142,26 @@ async def decide_async(state: ServerState, action: Action, principal: Principal)
     return gate.recorded(decision, seq)
 
 
-async def claude_code_hook(request: Request) -> Response:
-    """Claude Code's ``"type": "http"`` hook: the PreToolUse JSON in, the same JSON out as
-    the command hook. The agent's identity is its token's, whatever the payload says."""
-    from ringfence.adapters import claude_code
+async def runtime_hook(request: Request) -> Response:
+    """A runtime's hook payload in, the same answer out as ``ringfence hook <runtime>``
+    prints (Claude Code calls this directly as its ``"type": "http"`` hook; the others
+    reach it through the command hook in remote mode). The agent's identity is its
+    token's, whatever the payload says."""
+    from ringfence.adapters.contracts import RUNTIMES
+    from ringfence.daemon.dispatch import answer
 
     state = _state(request)
     who = _agent(request, state)
+    runtime = request.path_params["runtime"]
+    if runtime not in RUNTIMES:
+        raise HTTPError(404, f"no hook for runtime {runtime!r}; known: {', '.join(RUNTIMES)}")
     raw = await body_bytes(request)
     env = {"RINGFENCE_AGENT_ID": who.name}
 
     def gate_for(cwd: str) -> Any:
         return _Observed(state, request)
 
-    line = await asyncio.to_thread(claude_code.handle, raw, gate_for, env=env)
+    line = await asyncio.to_thread(answer, runtime, raw, env, gate_for)
     digest = state.gate.policy.digest + (f"+rego:{state.gate.rego.digest}" if state.gate.rego is not None else "")
     return Response(line, media_type="application/json", headers={"X-Ringfence-Policy-Digest": digest})
 
@@ -575,7 +581,7 @@ ROUTES = [
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/api/v1/decide", decide, methods=["POST"]),
-    Route("/api/v1/hooks/claude-code", claude_code_hook, methods=["POST"]),
+    Route("/api/v1/hooks/{runtime}", runtime_hook, methods=["POST"]),
     Route("/api/v1/integrations/slack/interactions", slack_interaction, methods=["POST"]),
     Route("/api/v1/requests", list_requests, methods=["GET"]),
     Route("/api/v1/requests/{rid}", show_request, methods=["GET"]),

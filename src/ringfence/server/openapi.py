@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ringfence import __version__
+from ringfence.adapters.contracts import RUNTIMES
 from ringfence.model import ActionKind, Outcome, RiskTier
 
 JSON = "application/json"
@@ -222,18 +223,32 @@ def _schemas() -> dict[str, Any]:
         "Effect": effect,
         "RuleMatch": rule_match,
         "Decision": decision,
-        "HookOutput": obj(
-            {},
-            {
-                "hookSpecificOutput": obj(
+        "HookOutput": {
+            "description": "The answer in the runtime's own format: Claude Code and Codex "
+            "(hookSpecificOutput; {} when there is nothing to say), Gemini CLI and OpenCode (decision), "
+            "Cursor (permission), Copilot CLI (permissionDecision).",
+            "anyOf": [
+                obj(
+                    {},
                     {
-                        "hookEventName": STRING,
-                        "permissionDecision": {"type": "string", "enum": ["allow", "deny", "ask"]},
-                        "permissionDecisionReason": STRING,
-                    }
-                )
-            },
-        ),
+                        "hookSpecificOutput": obj(
+                            {
+                                "hookEventName": STRING,
+                                "permissionDecision": {"type": "string", "enum": ["allow", "deny", "ask"]},
+                                "permissionDecisionReason": STRING,
+                            }
+                        )
+                    },
+                ),
+                obj({"decision": {"type": "string", "enum": ["allow", "deny"]}}, {"reason": STRING}, extra=True),
+                obj({"permission": {"type": "string", "enum": ["allow", "deny", "ask"]}}, extra=True),
+                obj(
+                    {"permissionDecision": {"type": "string", "enum": ["allow", "deny", "ask"]}},
+                    {"permissionDecisionReason": STRING},
+                    extra=True,
+                ),
+            ],
+        },
         "ApprovalRequest": approval_request,
         "ApprovalRequestDetail": detail,
         "RequestList": obj({"requests": array(ref("ApprovalRequest"))}),
@@ -515,9 +530,9 @@ def _paths() -> dict[str, Any]:
                 "gate. The agent is the token's; a require_approval decision names the request to wait on.",
             )
         },
-        "/api/v1/hooks/claude-code": {
+        "/api/v1/hooks/{runtime}": {
             "post": _op(
-                "Claude Code HTTP hook",
+                "A runtime's hook",
                 AGENT,
                 {
                     **_json(ref("HookOutput"), "The hook's answer, as the command hook prints it."),
@@ -528,9 +543,19 @@ def _paths() -> dict[str, Any]:
                         }
                     },
                 },
-                (403, 413, 429),
-                body={"type": "object", "description": "Claude Code's PreToolUse or PostToolUse payload."},
-                description="Any payload is answered: one that cannot be read is denied.",
+                (403, 404, 413, 429),
+                body={"type": "object", "description": "The runtime's hook payload, e.g. Claude Code's PreToolUse."},
+                description="runtime is one of claude-code, codex, gemini, cursor, copilot, opencode (404 for any "
+                "other). Claude Code can call this directly as a `type: http` hook; the other runtimes reach it "
+                "through `ringfence hook <runtime>` with RINGFENCE_SERVER set. Any payload is answered, in the "
+                "runtime's own format: one that cannot be read is denied.",
+                parameters=[
+                    _path(
+                        "runtime",
+                        {"type": "string", "enum": list(RUNTIMES)},
+                        "Whose hook contract the payload and the answer follow.",
+                    )
+                ],
             )
         },
         "/api/v1/integrations/slack/interactions": {
