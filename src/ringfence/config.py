@@ -40,6 +40,7 @@ KNOWN_KEYS = frozenset(
         "max_command_bytes",
         "daemon",
         "gate_paths",
+        "mcp",
         *CONTROL_KEYS,
     }
 )
@@ -136,6 +137,8 @@ def load_settings(cwd: str) -> Settings:
         for key, value in doc.items():
             if key == "environments" and isinstance(value, dict) and isinstance(merged.get(key), dict):
                 merged[key] = {**merged[key], **value}
+            elif key == "mcp" and isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = _merge_mcp(merged[key], value)
             else:
                 merged[key] = value
         sources.append(path)
@@ -231,6 +234,9 @@ def _build(doc: Mapping[str, Any], sources: tuple[Path, ...], cwd: str) -> Setti
     agent = doc.get("agent", {}) or {}
     if not isinstance(agent, dict) or not all(k in ("id", "owner") and isinstance(v, str) for k, v in agent.items()):
         raise ConfigError(f"{where}: agent takes 'id' and 'owner' strings")
+    from ringfence.analyze.mcp_config import parse_mcp_config
+
+    mcp = parse_mcp_config(doc.get("mcp"), where)
     base_dir = Path(str(doc.get("__path__", cwd))).parent
     policy_files = tuple(_expand(base_dir, p) for p in policy)
     analysis = AnalysisConfig(
@@ -240,6 +246,7 @@ def _build(doc: Mapping[str, Any], sources: tuple[Path, ...], cwd: str) -> Setti
         workspace=os.path.abspath(os.path.expanduser(workspace)) if workspace else None,
         gate_paths=tuple(os.path.expanduser(p) for p in gate_paths),
         max_command_bytes=max_bytes,
+        mcp=mcp,
     )
     ledger_env = os.environ.get("RINGFENCE_LEDGER") or ledger
     ledger_url = ledger_env if ledger_env and ledger_env.startswith(("postgresql://", "postgres://")) else None
@@ -261,6 +268,15 @@ def _build(doc: Mapping[str, Any], sources: tuple[Path, ...], cwd: str) -> Setti
         sources=sources,
         control=control,
     )
+
+
+def _merge_mcp(lower: dict[str, Any], upper: dict[str, Any]) -> dict[str, Any]:
+    """A later file's ``mcp.servers`` entries replace the same servers of an earlier file
+    and keep the others (a workspace adds its database to the user's GitHub entry)."""
+    low, up = lower.get("servers"), upper.get("servers")
+    if isinstance(low, dict) and isinstance(up, dict):
+        return {**lower, **upper, "servers": {**low, **up}}
+    return {**lower, **upper}
 
 
 def _expand(base: Path, pattern: str) -> Path:

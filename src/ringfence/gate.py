@@ -190,7 +190,8 @@ class Gate:
     def _analyze(self, action: Action, ctx: Context) -> tuple[Effect, ...]:
         key: tuple[str, ...] | None = None
         if self.cache and action.kind is ActionKind.SHELL and len(action.command) <= CACHE_MAX_COMMAND:
-            key = (action.command, ctx.cwd, ctx.home, ctx.workspace or "", ctx.environment or "")
+            shell = action.payload.get("shell")  # the same text in PowerShell is another program
+            key = (action.command, ctx.cwd, ctx.home, ctx.workspace or "", ctx.environment or "", str(shell or ""))
             hit = self._effects.get(key)
             if hit is not None:
                 return hit

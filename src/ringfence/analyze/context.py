@@ -18,6 +18,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ringfence.analyze.mcp_config import McpConfig
+
 DEFAULT_PROTECTED_BRANCHES: tuple[str, ...] = ("main", "master", "release/*", "production")
 
 # When configuration does not say which environment a name (kube context, profile,
@@ -103,6 +105,8 @@ class AnalysisConfig:
     gate_paths: tuple[str, ...] = ()
     max_command_bytes: int = 256 * 1024
     max_unwrap_depth: int = 16
+    # what configured MCP servers' tools do (see ringfence.analyze.mcp_config)
+    mcp: McpConfig = field(default_factory=McpConfig)
 
 
 @dataclass(slots=True)

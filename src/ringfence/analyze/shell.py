@@ -2175,6 +2175,24 @@ def trace_shell(source: str, ctx: Context) -> Trace:
     return trace
 
 
+def trace_powershell(source: str, ctx: Context) -> Trace:
+    """Like :func:`trace_shell`, for PowerShell code: its statements as the commands
+    they run (see :func:`ringfence.analyze.interp.analyse`), each walked like shell."""
+    if len(source.encode("utf-8", "surrogatepass")) > ctx.config.max_command_bytes:
+        raise AnalysisLimit(
+            f"command is {len(source.encode('utf-8', 'surrogatepass'))} bytes; "
+            f"the analysis limit is {ctx.config.max_command_bytes}"
+        )
+    trace = Trace()
+    walker = _Walker(ctx, trace)
+    st = _State(Scope(cwd=ctx.cwd), (), None, 0)
+    try:
+        walker.interpreted(("powershell", source), ["pwsh"], st, (), None, ctx.cwd, source)
+    except RecursionError:
+        raise AnalysisLimit("command nests too deeply to analyse") from None
+    return trace
+
+
 def analyze_shell(source: str, ctx: Context) -> list[Effect]:
     """The effects of running ``source`` in a shell (see :func:`trace_shell`)."""
     return trace_shell(source, ctx).effects
@@ -2184,4 +2202,4 @@ def iter_commands(source: str, ctx: Context) -> Iterator[Command]:
     yield from trace_shell(source, ctx).commands
 
 
-__all__ = ["UNKNOWN_CWD", "Trace", "analyze_shell", "iter_commands", "trace_shell"]
+__all__ = ["UNKNOWN_CWD", "Trace", "analyze_shell", "iter_commands", "trace_powershell", "trace_shell"]

@@ -46,12 +46,12 @@ def run(ns: argparse.Namespace) -> int:
         f"[bold]environment[/] {ctx.environment or '(unknown)'}"
     )
     if action.kind is ActionKind.SHELL:
-        from ringfence.analyze import trace_shell
+        from ringfence.analyze import trace_action
         from ringfence.analyze.notes import command_notes
         from ringfence.errors import AnalysisLimit
 
         try:
-            trace = trace_shell(action.command, ctx)
+            trace = trace_action(action, ctx)
             table = Table(title="1. commands it would run (after parsing and unwrapping)", title_justify="left")
             table.add_column("#", justify="right")
             table.add_column("command")

@@ -153,7 +153,7 @@ def explain(gate: Gate, action: Action, principal: Principal) -> dict[str, Any]:
     """What ``ringfence explain`` shows, as JSON: the commands a shell line would run
     after unwrapping, then the decision from analysis and policy alone (no control
     state, nothing recorded, nothing executed)."""
-    from ringfence.analyze import trace_shell
+    from ringfence.analyze import trace_action
     from ringfence.analyze.notes import command_notes
     from ringfence.errors import AnalysisLimit
 
@@ -162,7 +162,7 @@ def explain(gate: Gate, action: Action, principal: Principal) -> dict[str, Any]:
     stopped: str | None = None
     if action.kind is ActionKind.SHELL:
         try:
-            for cmd in trace_shell(action.command, ctx).commands:
+            for cmd in trace_action(action, ctx).commands:
                 notes = command_notes(cmd, action.cwd)
                 commands.append({"command": cmd.evidence, "argv": list(cmd.argv), "via": list(cmd.via), "notes": notes})
         except AnalysisLimit as exc:
