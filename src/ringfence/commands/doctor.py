@@ -1,27 +1,21 @@
-"""``ringfence doctor``: check end to end that Claude Code really goes through ringfence.
+"""``ringfence doctor``: check end to end that an agent runtime really goes through ringfence.
 
-It reads the settings files Claude Code reads, finds ringfence's ``PreToolUse`` hook,
-works out which tools its matcher covers, and then runs the configured command exactly
-as Claude Code would (``/bin/sh -c``, the event JSON on stdin, ``CLAUDE_PROJECT_DIR``
-set, a timeout) with a known-dangerous payload (``rm -rf /``, must be denied) and a
-known-safe one (``git status``, must be allowed). Each answer must be exit 0 and nothing
-on stdout but ``{"hookSpecificOutput": {"hookEventName": "PreToolUse",
-"permissionDecision": ...}}``. Nothing is executed but the hook: the payloads are text.
+For each runtime it reads the settings files the runtime reads, finds ringfence's hook,
+works out which tools it covers, and then runs the configured command exactly as the
+runtime would (``/bin/sh -c``, the runtime's event JSON on stdin, its environment, a
+timeout) with a known-dangerous payload (``rm -rf /``, must be denied) and a known-safe
+one (``git status``, must be allowed). Each answer must be exit 0 and nothing on stdout
+but the runtime's decision JSON. Nothing is executed but the hook: the payloads are text.
+Without ``--agent`` it checks every runtime that has a settings file here (Claude Code
+when none has).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import shlex
-import shutil
-import signal
-import subprocess
-import tempfile
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,16 +25,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ringfence.wiring.claude_code import (
-    EVENT,
-    MATCHER,
-    PROTECTED_TOOLS,
-    SCOPES,
-    HookEntry,
+from ringfence.wiring.base import (
+    WIRINGS,
+    Found,
+    HookRun,
+    RuntimeWiring,
     Scope,
-    local_settings_path,
-    read_hooks,
-    settings_path,
+    init_hint,
+    resolve_program,
+    run_command,
+    run_problem,
+    wiring_for,
 )
 from ringfence.wiring.jsonfile import SettingsFileError
 
@@ -51,6 +46,7 @@ DEFAULT_TIMEOUT = 15.0
 
 DANGEROUS_COMMAND = "rm -rf /"
 SAFE_COMMAND = "git status"
+SCOPES: tuple[Scope, ...] = ("project", "user")
 
 
 @dataclass(frozen=True)
@@ -66,10 +62,11 @@ class Check:
 
 @dataclass(frozen=True)
 class Report:
-    """The doctor's findings: every check, and the tools the wired hook covers."""
+    """The doctor's findings for one runtime: every check, and the tools the wired hook covers."""
 
     checks: tuple[Check, ...]
     protected: tuple[str, ...]
+    title: str = "Claude Code"
 
     @property
     def ok(self) -> bool:
@@ -87,76 +84,6 @@ class Report:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
-class HookRun:
-    """What one call of the hook command did."""
-
-    exit_code: int | None  # None: killed at the timeout
-    stdout: str
-    stderr: str
-    ms: float
-
-
-@dataclass(frozen=True)
-class FoundHook:
-    path: Path
-    entry: HookEntry
-
-
-def init_hint(scope: Scope | None) -> str:
-    flag = " --scope user" if scope == "user" else ""
-    return f"run `ringfence init --agent claude-code{flag}`"
-
-
-def candidate_files(scopes: Sequence[Scope], project_dir: Path, home: Path | None = None) -> list[Path]:
-    """The settings files Claude Code reads for ``scopes``, most specific first."""
-    files: list[Path] = []
-    if "project" in scopes:
-        files += [local_settings_path(project_dir), settings_path("project", project_dir)]
-    if "user" in scopes:
-        files.append(settings_path("user", home=home))
-    return files
-
-
-def hook_payload(tool_name: str, tool_input: Mapping[str, Any], cwd: Path, tag: str) -> dict[str, Any]:
-    """A ``PreToolUse`` event shaped exactly like the one Claude Code sends on stdin."""
-    session = f"ringfence-doctor-{uuid.uuid4()}"
-    return {
-        "session_id": session,
-        "transcript_path": str(Path(tempfile.gettempdir()) / "ringfence-doctor" / f"{session}.jsonl"),
-        "cwd": str(cwd),
-        "permission_mode": "default",
-        "hook_event_name": EVENT,
-        "tool_name": tool_name,
-        "tool_input": dict(tool_input),
-        "tool_use_id": f"toolu_ringfence_doctor_{tag}",
-    }
-
-
-def _expand(command: str, project_dir: Path) -> str:
-    value = str(project_dir)
-    return command.replace("${CLAUDE_PROJECT_DIR}", value).replace("$CLAUDE_PROJECT_DIR", value)
-
-
-def resolve_program(command: str, project_dir: Path) -> tuple[str, Path | None]:
-    """The program a hook command starts (its first word) and the executable it resolves
-    to (``None``: missing or not executable)."""
-    try:
-        words = shlex.split(_expand(command, project_dir))
-    except ValueError:
-        return command, None
-    if not words:
-        return command, None
-    program = os.path.expanduser(words[0])
-    if "/" in program:
-        path = Path(program)
-        if not path.is_absolute():
-            path = project_dir / path
-        return program, path if path.is_file() and os.access(path, os.X_OK) else None
-    found = shutil.which(program)
-    return program, Path(found) if found else None
-
-
 def run_hook(
     command: str,
     payload: Mapping[str, Any],
@@ -165,76 +92,13 @@ def run_hook(
     env: Mapping[str, str] | None = None,
 ) -> HookRun:
     """Run a hook ``command`` as Claude Code does (``/bin/sh -c``, cwd and
-    ``CLAUDE_PROJECT_DIR`` = ``project_dir``, ``payload`` as JSON on stdin); the whole
-    process group is killed at ``timeout`` seconds."""
-    environment = dict(os.environ if env is None else env)
-    environment["CLAUDE_PROJECT_DIR"] = str(project_dir)
+    ``CLAUDE_PROJECT_DIR`` = ``project_dir``, ``payload`` as JSON on stdin)."""
     data = json.dumps(payload).encode()
-    start = time.perf_counter()
-    try:
-        proc = subprocess.Popen(
-            ["/bin/sh", "-c", command],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=project_dir,
-            env=environment,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return HookRun(None, "", f"cannot start /bin/sh: {exc}", (time.perf_counter() - start) * 1000)
-    try:
-        out, err = proc.communicate(data, timeout=timeout)
-        code: int | None = proc.returncode
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        code = None
-    ms = (time.perf_counter() - start) * 1000
-    return HookRun(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), ms)
-
-
-def _first_line(text: str, limit: int = 160) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def read_decision(run: HookRun, timeout: float) -> tuple[str | None, str]:
-    """The ``permissionDecision`` of a hook run and a description of the answer, or
-    ``(None, what is wrong)`` when the run does not follow the hook contract."""
-    if run.exit_code is None:
-        return None, f"no answer within {timeout:g} s (killed)"
-    if run.exit_code != 0:
-        stderr = _first_line(run.stderr)
-        meaning = (
-            "Claude Code blocks on exit 2, but ringfence must answer with JSON on exit 0"
-            if run.exit_code == 2
-            else "Claude Code treats this as a hook error and lets the tool run"
-        )
-        return None, f"exit {run.exit_code} ({meaning})" + (f": {stderr}" if stderr else "")
-    if not run.stdout.strip():
-        return None, "exit 0 with empty stdout (Claude Code treats that as no decision)"
-    try:
-        answer = json.loads(run.stdout)
-    except ValueError:
-        return None, f"stdout is not a single JSON document: {_first_line(run.stdout)!r}"
-    output = answer.get("hookSpecificOutput") if isinstance(answer, dict) else None
-    if not isinstance(output, dict):
-        return None, f"stdout has no hookSpecificOutput object: {_first_line(run.stdout)!r}"
-    if output.get("hookEventName") != EVENT:
-        return None, f"hookSpecificOutput.hookEventName is {output.get('hookEventName')!r}, not {EVENT!r}"
-    decision = output.get("permissionDecision")
-    if decision not in ("allow", "deny", "ask"):
-        return None, f"hookSpecificOutput.permissionDecision is {decision!r}, not allow, deny or ask"
-    reason = output.get("permissionDecisionReason")
-    text = str(decision)
-    if isinstance(reason, str) and reason.strip():
-        text += f": {_first_line(reason)}"
-    return str(decision), text
+    return run_command(command, data, project_dir, timeout, env, {"CLAUDE_PROJECT_DIR": str(project_dir)})
 
 
 def _probe(
+    wiring: RuntimeWiring,
     name: str,
     command: str,
     shell_command: str,
@@ -243,18 +107,17 @@ def _probe(
     timeout: float,
     tag: str,
 ) -> Check:
-    payload = hook_payload(
-        "Bash", {"command": shell_command, "description": f"ringfence doctor probe ({tag})"}, project_dir, tag
-    )
-    run = run_hook(command, payload, project_dir, timeout)
-    decision, detail = read_decision(run, timeout)
-    detail = f"Bash `{shell_command}` → {detail}"
+    probe = wiring.probe(shell_command, project_dir, tag)
+    run = run_command(command, probe.data, project_dir, timeout, None, probe.env)
+    problem = run_problem(run, timeout, wiring.title)
+    decision, detail = (None, problem) if problem is not None else wiring.read_answer(run.stdout)
+    detail = f"shell `{shell_command}` → {detail}"
     if decision == expected:
         return Check(name, True, detail, ms=run.ms)
     if decision is None:
         fix = (
             f"`{command}` must exit 0 and print only the decision JSON on stdout: reinstall ringfence "
-            f"if it crashes, remove anything that prints to stdout around it, then {init_hint(None)}"
+            f"if it crashes, remove anything that prints to stdout around it, then {init_hint(wiring.runtime)}"
         )
     elif expected == "deny":
         fix = (
@@ -354,69 +217,68 @@ def diagnose(
     *,
     home: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    runtime: str = "claude-code",
+    remote: bool = True,
 ) -> Report:
-    """Run every check for the settings files of ``scopes`` and return the report."""
+    """Run every check of ``runtime``'s settings files for ``scopes`` and return the report."""
+    wiring = wiring_for(runtime)
     only: Scope | None = scopes[0] if len(scopes) == 1 else None
-    checks: list[Check] = remote_checks(os.environ)
+
+    def hint() -> str:
+        return init_hint(runtime, only, wiring.scopes[0])
+
+    checks: list[Check] = remote_checks(os.environ) if remote else []
 
     # 1. settings files
-    found: list[FoundHook] = []
+    found: list[Found] = []
     existing: list[Path] = []
     broken: list[str] = []
-    for path in candidate_files(scopes, project_dir, home):
+    candidates = wiring.read_paths([s for s in scopes if s in wiring.scopes], project_dir, home)
+    for path in candidates:
         if not path.exists():
             continue
         existing.append(path)
         try:
-            found += [FoundHook(path, entry) for entry in read_hooks(path)]
+            found += wiring.find(path)
         except SettingsFileError as exc:
             broken.append(str(exc))
     if broken:
         checks.append(
-            Check(
-                "settings file",
-                False,
-                "; ".join(broken),
-                fix="fix the file as the message says, then run again",
-            )
+            Check("settings file", False, "; ".join(broken), fix="fix the file as the message says, then run again")
         )
     elif not existing:
-        looked = ", ".join(str(p) for p in candidate_files(scopes, project_dir, home))
-        checks.append(Check("settings file", False, f"none found (looked at {looked})", fix=init_hint(only)))
+        looked = ", ".join(str(p) for p in candidates) or f"nothing: {wiring.title} has no {'/'.join(scopes)} scope"
+        checks.append(Check("settings file", False, f"none found (looked at {looked})", fix=hint()))
     else:
         checks.append(Check("settings file", True, ", ".join(str(p) for p in existing)))
 
     # 2. wiring and coverage
-    if found:
-        wired = "; ".join(f"{f.path}: matcher {f.entry.matcher!r} → {f.entry.command}" for f in found)
-        checks.append(Check("hook wired", True, wired))
-        covered = {tool: any(f.entry.covers[tool] for f in found) for tool in PROTECTED_TOOLS}
-        summary = "  ".join(f"{tool} {'✓' if ok else '✗'}" for tool, ok in covered.items())
-        missing = [tool for tool, ok in covered.items() if not ok]
-        checks.append(
-            Check(
-                "tools covered",
-                not missing,
-                summary,
-                fix=None
-                if not missing
-                else f"{', '.join(missing)} not gated; {init_hint(only)} to set the matcher to {MATCHER!r}",
-            )
+    if not found:
+        checks.append(Check("hook wired", False, "no ringfence hook in the settings files", fix=hint()))
+        checks.append(Check("tools covered", False, "nothing is gated", fix=hint()))
+        checks.append(Check("dangerous denied", False, "not run: no hook wired", fix=hint()))
+        checks.append(Check("safe allowed", False, "not run: no hook wired", fix=hint()))
+        return Report(tuple(checks), (), wiring.title)
+    wired = "; ".join(f"{f.path}: {f.where} → {f.command}" for f in found)
+    checks.append(Check("hook wired", True, wired))
+    covered = {tool: any(f.covers.get(tool, False) for f in found) for tool in wiring.protected}
+    summary = "  ".join(f"{tool} {'✓' if ok else '✗'}" for tool, ok in covered.items())
+    missing = [tool for tool, ok in covered.items() if not ok]
+    checks.append(
+        Check(
+            "tools covered",
+            not missing,
+            summary,
+            fix=None if not missing else f"{', '.join(missing)} not gated; {hint()} to cover every tool",
         )
-    else:
-        checks.append(
-            Check("hook wired", False, f"no ringfence {EVENT} hook in the settings files", fix=init_hint(only))
-        )
-        checks.append(Check("tools covered", False, "nothing is gated", fix=init_hint(only)))
-        checks.append(Check("dangerous denied", False, "not run: no hook wired", fix=init_hint(only)))
-        checks.append(Check("safe allowed", False, "not run: no hook wired", fix=init_hint(only)))
-        return Report(tuple(checks), ())
+    )
 
     # 3. each distinct command, end to end
-    commands = list(dict.fromkeys(f.entry.command for f in found))
+    commands = list(dict.fromkeys(f.command for f in found))
+    expand = {"CLAUDE_PROJECT_DIR": str(project_dir)} if runtime == "claude-code" else {}
     for command in commands:
         label = "" if len(commands) == 1 else f" [{command}]"
-        program, resolved = resolve_program(command, project_dir)
+        program, resolved = resolve_program(command, project_dir, expand)
         if resolved is not None:
             checks.append(Check(f"command executable{label}", True, str(resolved)))
         else:
@@ -425,21 +287,36 @@ def diagnose(
                     f"command executable{label}",
                     False,
                     f"{program} does not exist or is not executable",
-                    fix=f"reinstall ringfence, then {init_hint(only)} to point the hook at it",
+                    fix=f"reinstall ringfence, then {hint()} to point the hook at it",
                 )
             )
         checks.append(
-            _probe(f"dangerous denied{label}", command, DANGEROUS_COMMAND, "deny", project_dir, timeout, "danger")
+            _probe(
+                wiring, f"dangerous denied{label}", command, DANGEROUS_COMMAND, "deny", project_dir, timeout, "danger"
+            )
         )
-        checks.append(_probe(f"safe allowed{label}", command, SAFE_COMMAND, "allow", project_dir, timeout, "safe"))
-    return Report(tuple(checks), tuple(tool for tool, ok in covered.items() if ok))
+        checks.append(
+            _probe(wiring, f"safe allowed{label}", command, SAFE_COMMAND, "allow", project_dir, timeout, "safe")
+        )
+    return Report(tuple(checks), tuple(tool for tool, ok in covered.items() if ok), wiring.title)
+
+
+def wired_runtimes(scopes: Sequence[Scope], project_dir: Path, home: Path | None = None) -> list[str]:
+    """The runtimes with a settings file for ``scopes`` here (Claude Code when none has)."""
+    present = []
+    for runtime in WIRINGS:
+        wiring = wiring_for(runtime)
+        paths = wiring.read_paths([s for s in scopes if s in wiring.scopes], project_dir, home)
+        if any(path.exists() for path in paths):
+            present.append(runtime)
+    return present or ["claude-code"]
 
 
 def render(report: Report, console: Console) -> None:
     """Print the report table, then what to do about each failure."""
     checks = report.checks
     protected = ", ".join(report.protected)
-    table = Table(title="ringfence doctor — Claude Code", title_justify="left")
+    table = Table(title=f"ringfence doctor — {report.title}", title_justify="left")
     table.add_column("check", no_wrap=True)
     table.add_column("result", no_wrap=True)
     table.add_column("detail", overflow="fold")
@@ -455,7 +332,7 @@ def render(report: Report, console: Console) -> None:
     failures = [c for c in checks if not c.ok]
     if not failures:
         console.print(
-            f"[green]All checks passed.[/] Claude Code's {escape(protected)} calls go through ringfence."
+            f"[green]All checks passed.[/] {escape(report.title)}'s {escape(protected)} calls go through ringfence."
             if protected
             else "[green]All checks passed.[/]"
         )
@@ -470,10 +347,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     summary = "check end to end that the agent's hook reaches ringfence and that it decides"
     parser = sub.add_parser("doctor", help=summary, description=summary)
     parser.add_argument(
+        "--agent",
+        choices=tuple(WIRINGS),
+        action="append",
+        default=None,
+        help="the runtime to check (repeatable; default: every runtime with a settings file here)",
+    )
+    parser.add_argument(
         "--scope",
         choices=SCOPES,
         default=None,
-        help="check only the project or only the user settings (default: both, as Claude Code merges them)",
+        help="check only the project or only the user settings (default: both, as the runtimes merge them)",
     )
     parser.add_argument(
         "--project-dir",
@@ -508,6 +392,10 @@ def run_doctor(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     project_dir = project_dir.absolute()
     scopes: tuple[Scope, ...] = SCOPES if args.scope is None else (args.scope,)
-    report = diagnose(scopes, project_dir, timeout=args.timeout)
-    render(report, console)
-    return EXIT_OK if report.ok else EXIT_FAILED
+    runtimes: list[str] = args.agent or wired_runtimes(scopes, project_dir)
+    ok = True
+    for i, runtime in enumerate(dict.fromkeys(runtimes)):
+        report = diagnose(scopes, project_dir, timeout=args.timeout, runtime=runtime, remote=i == 0)
+        render(report, console)
+        ok = ok and report.ok
+    return EXIT_OK if ok else EXIT_FAILED

@@ -1,9 +1,9 @@
 """``ringfence init`` and ``ringfence uninstall``: wire the hook into an agent's settings.
 
-Both plan first (:func:`ringfence.wiring.claude_code.plan_install` /
-:func:`~ringfence.wiring.claude_code.plan_uninstall`), print what they will do, and
-then either show the diff (``--dry-run``, nothing written) or back the file up and
-write it atomically (:func:`ringfence.wiring.jsonfile.apply`).
+Both plan first (the runtime's :class:`~ringfence.wiring.base.RuntimeWiring`
+``plan_install`` / ``plan_uninstall``), print what they will do, and then either show
+the diff (``--dry-run``, nothing written) or back the file up and write it atomically
+(:func:`ringfence.wiring.jsonfile.apply`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from ringfence.wiring.claude_code import RUNTIME, SCOPES, Scope, plan_install, plan_uninstall, settings_path
+from ringfence.wiring.base import WIRINGS, RuntimeWiring, Scope, wiring_for
 from ringfence.wiring.command import hook_command
 from ringfence.wiring.jsonfile import Plan, SettingsFileError, apply
 
-AGENTS = (RUNTIME,)
+AGENTS = tuple(WIRINGS)
+SCOPES: tuple[Scope, ...] = ("project", "user")
 EXIT_OK = 0
 EXIT_ERROR = 3
 
@@ -39,8 +40,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         parser.add_argument(
             "--scope",
             choices=SCOPES,
-            default="project",
-            help="project: <project>/.claude/settings.json (default); user: ~/.claude/settings.json",
+            default=None,
+            help="project: the project's settings (the default where the runtime has them); user: your home "
+            "directory's (e.g. ~/.claude/settings.json)",
         )
         parser.add_argument(
             "--project-dir",
@@ -53,14 +55,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         parser.set_defaults(run=run)
 
 
-def target_path(scope: Scope, project_dir: Path | None) -> Path:
-    """The settings file for ``scope``; checks that ``project_dir`` is a directory."""
-    if scope == "project":
-        directory = project_dir if project_dir is not None else Path.cwd()
-        if not directory.is_dir():
-            raise UsageError(f"--project-dir {directory} is not a directory; pass the root directory of the project")
-        return settings_path("project", directory.absolute())
-    return settings_path("user")
+def target_path(scope: Scope | None, project_dir: Path | None, wiring: RuntimeWiring | None = None) -> Path:
+    """The settings file for ``scope`` (the runtime's default when None); checks that
+    ``project_dir`` is a directory and that the runtime has the scope."""
+    chosen = wiring if wiring is not None else wiring_for("claude-code")
+    scope = scope if scope is not None else chosen.scopes[0]
+    if scope not in chosen.scopes:
+        raise UsageError(
+            f"{chosen.title} has no {scope} hook settings; use --scope {' or --scope '.join(chosen.scopes)}"
+        )
+    directory = project_dir if project_dir is not None else Path.cwd()
+    if scope == "project" and not directory.is_dir():
+        raise UsageError(f"--project-dir {directory} is not a directory; pass the root directory of the project")
+    return chosen.settings_path(scope, directory.absolute())
 
 
 def print_diff(diff: str, console: Console) -> None:
@@ -103,9 +110,12 @@ def carry_out(plan: Plan, *, dry_run: bool, console: Console, action: str) -> in
 def _run(args: argparse.Namespace, action: str) -> int:
     console = Console()
     errors = Console(stderr=True)
+    wiring = wiring_for(args.agent)
     try:
-        path = target_path(args.scope, args.project_dir)
-        plan = plan_install(path, hook_command(RUNTIME)) if action == "init" else plan_uninstall(path)
+        path = target_path(args.scope, args.project_dir, wiring)
+        plan = (
+            wiring.plan_install(path, hook_command(wiring.runtime)) if action == "init" else wiring.plan_uninstall(path)
+        )
         code = carry_out(plan, dry_run=args.dry_run, console=console, action=action)
     except (UsageError, SettingsFileError) as exc:
         errors.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
@@ -113,11 +123,11 @@ def _run(args: argparse.Namespace, action: str) -> int:
     if plan.changed and not args.dry_run:
         if action == "init":
             console.print(
-                "Next: run [bold]ringfence doctor[/] to check the hook end to end. Claude Code reads hooks "
-                "at start-up: restart running sessions (or review the change in /hooks)."
+                f"Next: run [bold]ringfence doctor --agent {wiring.runtime}[/] to check the hook end to end. "
+                f"{escape(wiring.restart)}"
             )
         else:
-            console.print("ringfence no longer gates this agent. Restart running Claude Code sessions.")
+            console.print(f"ringfence no longer gates {escape(wiring.title)} here. {escape(wiring.restart)}")
     return code
 
 

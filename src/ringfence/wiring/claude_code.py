@@ -20,11 +20,16 @@ carries a plan out.
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
+from ringfence.wiring.base import Found, Probe, RuntimeWiring, Scope, first_line
 from ringfence.wiring.jsonfile import (
     Plan,
     SettingsFileError,
@@ -43,7 +48,6 @@ MATCHER = "Bash|Write|Edit|MultiEdit|Read|NotebookEdit|Grep|Glob|mcp__.*"
 DEFAULT_TIMEOUT = 30
 HOOK_MARKER = f" hook {RUNTIME}"
 
-Scope = Literal["project", "user"]
 SCOPES: tuple[Scope, ...] = ("project", "user")
 
 #: The tools ringfence must see, each with the tool name used to test a matcher.
@@ -288,3 +292,84 @@ def plan_uninstall(path: Path) -> Plan:
         del data["hooks"]
         changes.append("remove the now empty hooks")
     return Plan(path, text, dump_like(data, text), tuple(changes))
+
+
+# --- the runtime wiring the commands use ------------------------------------------------------
+
+
+def hook_payload(tool_name: str, tool_input: Mapping[str, Any], cwd: Path, tag: str) -> dict[str, Any]:
+    """A ``PreToolUse`` event shaped exactly like the one Claude Code sends on stdin."""
+    session = f"ringfence-doctor-{uuid.uuid4()}"
+    return {
+        "session_id": session,
+        "transcript_path": str(Path(tempfile.gettempdir()) / "ringfence-doctor" / f"{session}.jsonl"),
+        "cwd": str(cwd),
+        "permission_mode": "default",
+        "hook_event_name": EVENT,
+        "tool_name": tool_name,
+        "tool_input": dict(tool_input),
+        "tool_use_id": f"toolu_ringfence_doctor_{tag}",
+    }
+
+
+def read_decision(stdout: str) -> tuple[str | None, str]:
+    """The ``permissionDecision`` Claude Code reads from a hook's stdout (exit 0), or
+    ``(None, what is wrong)``."""
+    if not stdout.strip():
+        return None, "exit 0 with empty stdout (Claude Code treats that as no decision)"
+    try:
+        answer = json.loads(stdout)
+    except ValueError:
+        return None, f"stdout is not a single JSON document: {first_line(stdout)!r}"
+    output = answer.get("hookSpecificOutput") if isinstance(answer, dict) else None
+    if not isinstance(output, dict):
+        return None, f"stdout has no hookSpecificOutput object: {first_line(stdout)!r}"
+    if output.get("hookEventName") != EVENT:
+        return None, f"hookSpecificOutput.hookEventName is {output.get('hookEventName')!r}, not {EVENT!r}"
+    decision = output.get("permissionDecision")
+    if decision not in ("allow", "deny", "ask"):
+        return None, f"hookSpecificOutput.permissionDecision is {decision!r}, not allow, deny or ask"
+    reason = output.get("permissionDecisionReason")
+    text = str(decision)
+    if isinstance(reason, str) and reason.strip():
+        text += f": {first_line(reason)}"
+    return str(decision), text
+
+
+class ClaudeCodeWiring:
+    runtime = RUNTIME
+    title = "Claude Code"
+    scopes = SCOPES
+    protected = tuple(PROTECTED_TOOLS)
+    restart = "Claude Code reads hooks at start-up: restart running sessions (or review the change in /hooks)."
+
+    def settings_path(self, scope: Scope, project_dir: Path, home: Path | None = None) -> Path:
+        return settings_path(scope, project_dir, home)
+
+    def read_paths(self, scopes: Sequence[Scope], project_dir: Path, home: Path | None = None) -> list[Path]:
+        files: list[Path] = []
+        if "project" in scopes:
+            files += [local_settings_path(project_dir), settings_path("project", project_dir)]
+        if "user" in scopes:
+            files.append(settings_path("user", home=home))
+        return files
+
+    def plan_install(self, path: Path, command: str) -> Plan:
+        return plan_install(path, command)
+
+    def plan_uninstall(self, path: Path) -> Plan:
+        return plan_uninstall(path)
+
+    def find(self, path: Path) -> list[Found]:
+        return [Found(path, entry.command, f"matcher {entry.matcher!r}", entry.covers) for entry in read_hooks(path)]
+
+    def probe(self, shell_command: str, project_dir: Path, tag: str) -> Probe:
+        tool_input = {"command": shell_command, "description": f"ringfence doctor probe ({tag})"}
+        payload = hook_payload("Bash", tool_input, project_dir, tag)
+        return Probe(json.dumps(payload).encode(), {"CLAUDE_PROJECT_DIR": str(project_dir)})
+
+    def read_answer(self, stdout: str) -> tuple[str | None, str]:
+        return read_decision(stdout)
+
+
+WIRING: RuntimeWiring = ClaudeCodeWiring()
