@@ -17,7 +17,7 @@ import base64
 import binascii
 import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 PYTHONS = re.compile(r"^(python(\d(\.\d+)?)?|pypy\d?)$")
@@ -819,11 +819,30 @@ def _tcl_words(text: str) -> list[str] | None:
     return words
 
 
-# -- PowerShell: native commands, Remove-Item, Invoke-Expression ----------------------------------
+# -- PowerShell: statements translated to the shell commands they amount to -----------------------
 
 _PS_REMOVE = frozenset({"remove-item", "rm", "del", "erase", "ri", "rd", "rmdir"})
 _PS_INVOKE = frozenset({"iex", "invoke-expression"})
 _PS_START = frozenset({"start-process", "saps", "start"})
+_PS_CD = frozenset({"cd", "chdir", "set-location", "sl", "push-location", "pushd"})
+_PS_ECHO = frozenset({"write-output", "write", "echo", "write-host", "write-information", "write-verbose"})
+_PS_READ = frozenset({"get-content", "gc", "cat", "type"})
+_PS_WRITE = {
+    "set-content": ">",
+    "sc": ">",
+    "out-file": ">",
+    "add-content": ">>",
+    "ac": ">>",
+    "clear-content": ">",
+    "clc": ">",
+    "tee-object": ">",
+    "tee": ">",
+}
+_PS_COPY = {"copy-item": "cp", "copy": "cp", "cpi": "cp", "cp": "cp", "move-item": "mv", "move": "mv", "mi": "mv"}
+_PS_COPY |= {"mv": "mv", "rename-item": "mv", "ren": "mv", "rni": "mv"}
+_PS_NEW_ITEM = frozenset({"new-item", "ni", "mkdir", "md"})
+_PS_LIST = frozenset({"get-childitem", "gci", "ls", "dir", "get-item", "gi"})
+_PS_FETCH = frozenset({"invoke-webrequest", "iwr", "invoke-restmethod", "irm", "curl", "wget"})
 _PS_CMDLET = re.compile(r"^[A-Za-z]+-[A-Za-z]+$")
 _PS_KEYWORDS = frozenset(
     {
@@ -860,6 +879,11 @@ _PS_DOWNLOAD = re.compile(
     r"(?i)\b(?:iwr|irm|invoke-webrequest|invoke-restmethod|downloadstring|downloaddata|net\.webclient|curl|wget)\b"
 )
 _PS_HOME = re.compile(r"(?i)^(?:\$env:(?:HOME|USERPROFILE)|\$\{env:(?:HOME|USERPROFILE)\}|\$HOME|~)(?=$|[\\/])")
+_PS_ENV_VAR = re.compile(r"(?i)\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}|\$env:([A-Za-z_][A-Za-z0-9_]*)")
+_PS_VARIABLE = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][\w:]*|\$|\?|\^)?")
+_PS_ENV_DRIVE = re.compile(r"(?i)^env:(?:[\\/]?([A-Za-z_][A-Za-z0-9_]*))?[\\/]?$")
+_PS_GET_ENV = re.compile(r"(?i)^\[(?:system\.)?environment\]::getenvironmentvariable$")
+_PS_WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|[A-Za-z]:$|\\\\|\.{1,2}\\|~\\)")
 _PS_MAX_STATEMENTS = 1_000
 
 
@@ -870,25 +894,52 @@ class _PsWord:
     quoted: bool = False
 
 
-def _powershell(code: str, depth: int = 0) -> Iterator[Directive]:
-    """PowerShell statements as the commands they run.
+@dataclass(frozen=True, slots=True)
+class _PsStatement:
+    words: list[_PsWord]
+    piped_from: list[_PsWord] | None = None  # the statement whose output this one reads
 
-    A native command (``git push``, ``kubectl …``) is analysed as that command;
-    ``Remove-Item [-Recurse] [-Force] PATH`` (and its aliases) as ``rm``; ``Start-Process``
-    as its program; ``Invoke-Expression`` of a literal as PowerShell again, of a download
-    as remote code, of anything else as opaque. Other cmdlets are not interpreted.
+
+def _powershell(code: str, depth: int = 0) -> Iterator[Directive]:
+    """PowerShell statements as the shell commands they amount to.
+
+    A native command (``git push``, ``kubectl …``) is that command; ``Remove-Item
+    [-Recurse] [-Force] PATH`` (and its aliases, and ``Get-ChildItem X | Remove-Item``)
+    is ``rm``; ``Set-Location`` is ``cd``; ``Write-Output``/``Write-Host`` are ``echo``
+    (``$env:NAME`` is the variable ``$NAME``); ``Get-Content`` is ``cat``;
+    ``Set-Content``/``Add-Content``/``Out-File``/``New-Item`` write their path;
+    ``Copy-Item``/``Move-Item`` are ``cp``/``mv``; ``Invoke-WebRequest`` is ``curl``;
+    ``Start-Process`` runs its program; ``Invoke-Expression`` of a literal is PowerShell
+    again, of a download remote code, of anything else opaque. Windows paths become
+    absolute paths (``C:\\x`` → ``/C:/x``). Every translated statement goes into one
+    shell source, in order, so a ``cd`` applies to what follows. Other cmdlets are not
+    interpreted.
     """
+    lines: list[str] = []
+    for directive in _ps_directives(code, depth):
+        if directive.kind == "shell":
+            lines.append(directive.value)
+        elif directive.kind == "argv":
+            lines.append(shlex.join(directive.argv))
+        else:
+            yield directive
+    if lines:
+        yield Directive("shell", "\n".join(lines))
+
+
+def _ps_directives(code: str, depth: int) -> Iterator[Directive]:
     for line in code.splitlines():
         if _PS_DOWNLOAD_RUN.search(line) and _PS_DOWNLOAD.search(line):
             yield Directive("remote", "powershell runs code it downloads")
     statements = _ps_statements(code)
-    for words in statements[:_PS_MAX_STATEMENTS]:
-        yield from _ps_statement(words, depth)
+    for statement in statements[:_PS_MAX_STATEMENTS]:
+        yield from _ps_statement(statement, depth)
     if len(statements) > _PS_MAX_STATEMENTS:
         yield Directive("opaque", "powershell code too long to analyse")
 
 
-def _ps_statement(words: list[_PsWord], depth: int) -> Iterator[Directive]:
+def _ps_statement(statement: _PsStatement, depth: int) -> Iterator[Directive]:
+    words = statement.words
     if len(words) >= 2 and words[0].value.startswith("$") and words[1].value in ("=", "+="):
         words = words[2:]  # $x = command ...
     called = False
@@ -899,8 +950,18 @@ def _ps_statement(words: list[_PsWord], depth: int) -> Iterator[Directive]:
         return
     head = words[0]
     name = head.value.lower()
+    if called and head.dynamic and head.value.startswith("{"):
+        return  # `& { … }`: a script block, whose statements are analysed on their own
     if called and head.dynamic:
         yield Directive("opaque", "powershell runs a command computed at run time")
+        return
+    if not called and len(words) == 1 and _PS_ENV_VAR.fullmatch(head.value):
+        yield Directive("argv", argv=("printenv", _env_name(head.value)))  # `$env:TOKEN` prints it
+        return
+    if not called and _PS_GET_ENV.match(head.value) and len(words) == 2:
+        inner = re.fullmatch(r"\(\s*['\"]([A-Za-z_]\w*)['\"]\s*(?:,[^)]*)?\)", words[1].value)
+        if inner is not None:
+            yield Directive("argv", argv=("printenv", inner.group(1)))
         return
     if not called and (head.dynamic or head.quoted or head.value[:1] in "-[@$0123456789"):
         return  # an expression ($x.Length -gt 1, "text", (…)): not a command
@@ -909,22 +970,62 @@ def _ps_statement(words: list[_PsWord], depth: int) -> Iterator[Directive]:
     if name in _PS_INVOKE:
         args = [w for w in words[1:] if not w.value.lower().startswith("-command")]
         if len(args) == 1 and not args[0].dynamic and depth < 4:
-            yield from _powershell(args[0].value, depth + 1)
+            yield from _ps_directives(args[0].value, depth + 1)
         elif args:
             yield Directive("opaque", "powershell Invoke-Expression of a value computed at run time")
         return
-    if name in _PS_REMOVE:
-        yield from _ps_remove(words)
-        return
-    if name in _PS_START:
-        yield from _ps_start(words)
+    translate = _PS_TRANSLATIONS.get(name)
+    if translate is not None:
+        yield from translate(statement, words)
         return
     if _PS_CMDLET.match(head.value):
         return  # a cmdlet the analysis does not interpret
     yield Directive("shell", " ".join(_ps_shell_word(w) for w in words))
 
 
-def _ps_remove(words: list[_PsWord]) -> Iterator[Directive]:
+def _env_name(value: str) -> str:
+    m = _PS_ENV_VAR.fullmatch(value)
+    return (m.group(1) or m.group(2)) if m is not None else value
+
+
+def _ps_params(
+    words: list[_PsWord], with_value: frozenset[str], prefixes: dict[str, str] | None = None
+) -> tuple[dict[str, _PsWord | None], list[_PsWord]]:
+    """Named parameters (lowered, without ``-``; their value when they take one) and the
+    positional words of a cmdlet call. ``prefixes`` maps abbreviations to full names."""
+    named: dict[str, _PsWord | None] = {}
+    positional: list[_PsWord] = []
+    i = 1
+    while i < len(words):
+        w = words[i]
+        if w.value.startswith("-") and len(w.value) > 1 and not w.quoted and not w.dynamic:
+            param, colon, inline = w.value[1:].partition(":")
+            param = param.lower()
+            for full, short in (prefixes or {}).items():
+                if param == short or (len(param) >= 2 and full.startswith(param)):
+                    param = full
+                    break
+            if colon and inline:
+                named[param] = _PsWord(inline)
+            elif param in with_value and i + 1 < len(words):
+                named[param] = words[i + 1]
+                i += 1
+            else:
+                named[param] = None
+        else:
+            positional.append(w)
+        i += 1
+    return named, positional
+
+
+def _ps_split(w: _PsWord) -> list[_PsWord]:
+    """``a,b`` (an array argument) as its elements."""
+    if w.quoted or w.dynamic:
+        return [w]
+    return [_PsWord(p) for p in w.value.split(",") if p]
+
+
+def _ps_remove(statement: _PsStatement, words: list[_PsWord]) -> Iterator[Directive]:
     flags: list[str] = []
     paths: list[_PsWord] = []
     skip = False
@@ -933,7 +1034,8 @@ def _ps_remove(words: list[_PsWord]) -> Iterator[Directive]:
             skip = False
             continue
         if w.value.startswith("-") and len(w.value) > 1 and not w.quoted and not w.dynamic:
-            param = w.value[1:].split(":", 1)[0].lower()
+            param, _, inline = w.value[1:].partition(":")
+            param = param.lower()
             if param in ("whatif", "wi"):
                 return  # a dry run
             if param in ("rf", "fr") or (param and "recurse".startswith(param)):
@@ -941,17 +1043,151 @@ def _ps_remove(words: list[_PsWord]) -> Iterator[Directive]:
             if param in ("rf", "fr", "f") or (len(param) >= 2 and "force".startswith(param)):
                 flags.append("-f")
             if param in ("filter", "include", "exclude", "credential", "stream"):
-                skip = True
+                skip = not inline
+            if param in ("path", "literalpath", "lp", "pspath") and inline:
+                paths.extend(_ps_split(_PsWord(inline)))
             continue
-        if w.quoted or w.dynamic:
-            paths.append(w)
-        else:
-            paths.extend(_PsWord(p) for p in w.value.split(",") if p)
+        paths.extend(_ps_split(w))
+    if not paths and statement.piped_from is not None:
+        paths, recurse = _ps_listed(statement.piped_from)
+        flags = ["-r", *flags] if recurse or "-r" in flags else flags
     if paths:
         yield Directive("shell", " ".join(["rm", *dict.fromkeys(flags), *(_ps_shell_word(p) for p in paths)]))
 
 
-def _ps_start(words: list[_PsWord]) -> Iterator[Directive]:
+def _ps_listed(source: list[_PsWord]) -> tuple[list[_PsWord], bool]:
+    """What ``source | Remove-Item`` deletes: the items a listing names, or unknown items."""
+    if not source or source[0].value.lower() not in _PS_LIST:
+        return [_PsWord("$input", dynamic=True)], True
+    named, positional = _ps_params(source, frozenset({"path", "literalpath", "filter", "include", "exclude"}))
+    base = named.get("path") or named.get("literalpath") or (positional[0] if positional else None)
+    recurse = any(p.startswith("rec") or p == "r" for p in named)
+    if base is None:
+        return [_PsWord("./*")], recurse
+    if base.dynamic:
+        return [base], True
+    listed = base.value.rstrip("\\/") + "/*" if source[0].value.lower() not in ("get-item", "gi") else base.value
+    return [_PsWord(listed)], recurse
+
+
+def _ps_cd(statement: _PsStatement, words: list[_PsWord]) -> Iterator[Directive]:
+    named, positional = _ps_params(words, frozenset({"path", "literalpath", "stackname"}))
+    target = named.get("path") or named.get("literalpath") or (positional[0] if positional else None)
+    yield Directive("shell", "cd " + (_ps_shell_word(target) if target is not None else "~"))
+
+
+def _ps_echo(statement: _PsStatement, words: list[_PsWord]) -> Iterator[Directive]:
+    named, positional = _ps_params(
+        words, frozenset({"foregroundcolor", "backgroundcolor", "separator", "inputobject", "messagedata", "tags"})
+    )
+    values = [*positional, *(v for k, v in named.items() if k in ("inputobject", "messagedata") and v is not None)]
+    yield Directive("shell", " ".join(["echo", *(_ps_shell_word(v) for v in values)]))
+
+
+def _ps_read(statement: _PsStatement, words: list[_PsWord]) -> Iterator[Directive]:
+    named, positional = _ps_params(
+        words,
+        frozenset({"path", "literalpath", "tail", "totalcount", "head", "first", "last", "encoding", "delimiter"}),
+    )
+    paths = [
+        p for w in (named.get("path"), named.get("literalpath"), *positional) if w is not None for p in _ps_split(w)
+    ]
+    for p in paths:
+        drive = _PS_ENV_DRIVE.match(p.value)
+        if drive is not None:
+            yield Directive("argv", argv=("printenv", drive.group(1)) if drive.group(1) else ("env",))
+            return
+    if paths:
+        yield Directive("shell", " ".join(["cat", *(_ps_shell_word(p) for p in paths)]))
+
+
+def _ps_write(statement: _PsStatement, words: list[_PsWord]) -> Iterator[Directive]:
+    name = words[0].value.lower()
+    named, positional = _ps_params(
+        words,
+        frozenset({"path", "literalpath", "filepath", "value", "encoding", "inputobject", "width", "variable"}),
+    )
+    target = named.get("path") or named.get("literalpath") or named.get("filepath")
+    if target is None and positional:
+        target = positional[0]
+    if target is None:
+        return
+    op = ">>" if _PS_WRITE[name] == ">>" or "append" in named else ">"
+    for p in _ps_split(target):
+        yield Directive("shell", f": {op} {_ps_shell_word(p)}")
+
+
+def _ps_copy(statement: _PsStatement, words: list[_PsWord]) -> Iterator[Directive]:
+    program = _PS_COPY[words[0].value.lower()]
+    named, positional = _ps_params(
+        words, frozenset({"path", "literalpath", "destination", "newname", "filter", "include", "exclude"})
+    )
+    source = named.get("path") or named.get("literalpath") or (positional.pop(0) if positional else None)
+    dest = named.get("destination") or named.get("newname") or (positional[0] if positional else None)
+    if source is None or dest is None:
+        return
+    if words[0].value.lower() in ("rename-item", "ren", "rni") and not dest.dynamic:
+        folder = source.value.replace("\\", "/").rsplit("/", 1)[0] if "/" in source.value.replace("\\", "/") else ""
+        dest = _PsWord(f"{folder}/{dest.value}" if folder else dest.value, quoted=dest.quoted)
+    recursive = ["-r"] if program == "cp" and "recurse" in named else []
+    argv = [program, *recursive, *(_ps_shell_word(p) for p in _ps_split(source)), _ps_shell_word(dest)]
+    yield Directive("shell", " ".join(argv))
+
+
+def _ps_new_item(statement: _PsStatement, words: list[_PsWord]) -> Iterator[Directive]:
+    named, positional = _ps_params(words, frozenset({"path", "name", "itemtype", "type", "value", "target"}))
+    path = named.get("path") or (positional[0] if positional else None)
+    item = named.get("name")
+    kind = (named.get("itemtype") or named.get("type") or _PsWord("file")).value.lower()
+    if words[0].value.lower() in ("mkdir", "md"):
+        kind = "directory"
+    if path is None and item is None:
+        return
+    if path is not None and item is not None and not path.dynamic and not item.dynamic:
+        path = _PsWord(path.value.rstrip("\\/") + "/" + item.value)
+    target = path or item
+    assert target is not None
+    if kind in ("directory", "dir", "d"):
+        yield Directive("shell", "mkdir -p " + _ps_shell_word(target))
+    elif kind in ("symboliclink", "junction", "hardlink"):
+        link = named.get("target") or named.get("value")
+        if link is not None:
+            yield Directive("shell", f"ln -s {_ps_shell_word(link)} {_ps_shell_word(target)}")
+    else:
+        yield Directive("shell", ": > " + _ps_shell_word(target))
+
+
+def _ps_list(statement: _PsStatement, words: list[_PsWord]) -> Iterator[Directive]:
+    for w in words[1:]:
+        drive = _PS_ENV_DRIVE.match(w.value)
+        if drive is not None and not w.dynamic:
+            yield Directive("argv", argv=("printenv", drive.group(1)) if drive.group(1) else ("env",))
+            return
+
+
+def _ps_fetch(statement: _PsStatement, words: list[_PsWord]) -> Iterator[Directive]:
+    named, positional = _ps_params(
+        words,
+        frozenset({"uri", "outfile", "infile", "method", "body", "headers", "contenttype", "useragent", "credential"}),
+    )
+    url = named.get("uri") or (positional[0] if positional else None)
+    if url is None:
+        return
+    argv = ["curl", "-fsSL"]
+    out = named.get("outfile")
+    if out is not None:
+        argv += ["-o", _ps_shell_word(out)]
+    infile = named.get("infile")
+    if infile is not None and not infile.dynamic:
+        argv += ["--data-binary", shlex.quote("@" + _ps_path(infile.value))]
+    method = named.get("method")
+    if method is not None and not method.dynamic:
+        argv += ["-X", shlex.quote(method.value.upper())]
+    argv.append(_ps_shell_word(url))
+    yield Directive("shell", " ".join(argv))
+
+
+def _ps_start(statement: _PsStatement, words: list[_PsWord]) -> Iterator[Directive]:
     program: _PsWord | None = None
     args: list[_PsWord] = []
     i = 1
@@ -979,32 +1215,87 @@ def _ps_start(words: list[_PsWord]) -> Iterator[Directive]:
     if program.dynamic or any(a.dynamic for a in args):
         yield Directive("opaque", "powershell Start-Process of a command computed at run time")
         return
-    argv = [program.value, *(part for a in args for v in a.value.split(",") for part in v.split())]
+    argv = [_ps_path(program.value), *(part for a in args for v in a.value.split(",") for part in v.split())]
     yield Directive("argv", argv=tuple(argv))
 
 
+_PsTranslation = Callable[[_PsStatement, list[_PsWord]], Iterator[Directive]]
+_PS_TRANSLATIONS: dict[str, _PsTranslation] = {
+    **dict.fromkeys(_PS_REMOVE, _ps_remove),
+    **dict.fromkeys(_PS_START, _ps_start),
+    **dict.fromkeys(_PS_CD, _ps_cd),
+    **dict.fromkeys(_PS_ECHO, _ps_echo),
+    **dict.fromkeys(_PS_READ, _ps_read),
+    **dict.fromkeys(_PS_WRITE, _ps_write),
+    **dict.fromkeys(_PS_COPY, _ps_copy),
+    **dict.fromkeys(_PS_NEW_ITEM, _ps_new_item),
+    **dict.fromkeys(_PS_LIST, _ps_list),
+    **dict.fromkeys(_PS_FETCH, _ps_fetch),
+}
+
+
+def _ps_path(value: str) -> str:
+    """A Windows path as the analysis reads paths: ``C:\\x`` → ``/C:/x``, ``.\\x`` → ``./x``."""
+    if _PS_WINDOWS_PATH.match(value):
+        value = value.replace("\\", "/")
+        if len(value) >= 2 and value[1] == ":":
+            value = "/" + value[:2] + (value[2:] or "/")
+        return value
+    return value
+
+
 def _ps_shell_word(w: _PsWord) -> str:
-    if w.dynamic:
-        return '"$powershell_value"'
     value = w.value
+    if w.dynamic:
+        return _ps_dynamic_word(value)
     home = _PS_HOME.match(value)
     if home is not None:
         rest = value[home.end() :].replace("\\", "/")
         return "~" + (("/" + shlex.quote(rest[1:])) if len(rest) > 1 else rest)
     if not w.quoted and value in _PS_REDIRECTIONS:
         return _PS_REDIRECTIONS[value]
-    return shlex.quote(value)
+    return shlex.quote(_ps_path(value))
+
+
+def _ps_dynamic_word(value: str) -> str:
+    """A word holding variables as a bash double-quoted word: ``$env:NAME`` is ``${NAME}``
+    (the same environment variable), any other variable or subexpression is unknown."""
+    if value[:1] in "({" or value.startswith(("$(", "@(", "@{")):
+        return '"$powershell_value"'
+    home = _PS_HOME.match(value)
+    prefix = ""
+    if home is not None:
+        prefix, value = "${HOME}", value[home.end() :].replace("\\", "/")
+    out: list[str] = [prefix]
+    pos = 0
+    for m in _PS_VARIABLE.finditer(value):
+        out.append(_dq_escape(value[pos : m.start()]))
+        env = _PS_ENV_VAR.match(value, m.start())
+        if env is not None:
+            out.append("${" + (env.group(1) or env.group(2)) + "}")
+            pos = env.end()
+        else:
+            out.append("${powershell_value}")
+            pos = m.end()
+    out.append(_dq_escape(value[pos:]))
+    return '"' + "".join(out) + '"'
+
+
+def _dq_escape(text: str) -> str:
+    return re.sub(r'([\\"$`])', r"\\\1", text)
 
 
 _PS_REDIRECTIONS = {">": ">", ">>": ">>", "2>": "2>", "2>>": "2>>", "2>&1": "2>&1", "*>": "&>", "*>>": "&>>"}
 
 
-def _ps_statements(code: str) -> list[list[_PsWord]]:
-    """Statements of a PowerShell string, split at ``;``, newlines, ``|``, ``&&``/``||``.
-    A bracketed part (``(…)``, ``$(…)``, ``@(…)``, ``{…}``) is one unknown word of its
-    statement, and its own statements are listed too."""
-    statements: list[list[_PsWord]] = []
+def _ps_statements(code: str) -> list[_PsStatement]:
+    """Statements of a PowerShell string, split at ``;``, newlines, ``|``, ``&&``/``||``
+    (a statement after ``|`` knows the one it reads from). A bracketed part (``(…)``,
+    ``$(…)``, ``@(…)``, ``{…}``) is one unknown word of its statement, and its own
+    statements are listed too. A backtick at the end of a line continues the statement."""
+    statements: list[_PsStatement] = []
     current: list[_PsWord] = []
+    piped_from: list[_PsWord] | None = None
     pending: list[str] = []
     i = 0
     n = len(code)
@@ -1012,6 +1303,9 @@ def _ps_statements(code: str) -> list[list[_PsWord]]:
         c = code[i]
         if c in " \t\r":
             i += 1
+            continue
+        if c == "`" and code[i + 1 : i + 2] in ("\n", "\r"):
+            i += 3 if code.startswith("`\r\n", i) else 2
             continue
         if code.startswith("<#", i):
             end = code.find("#>", i + 2)
@@ -1022,8 +1316,10 @@ def _ps_statements(code: str) -> list[list[_PsWord]]:
             i = n if end < 0 else end
             continue
         if c in ";\n|" or code.startswith("&&", i):
+            pipe = c == "|" and not code.startswith("||", i)
             if current:
-                statements.append(current)
+                statements.append(_PsStatement(current, piped_from))
+            piped_from = current if pipe and current else None
             current = []
             i += 2 if code.startswith(("&&", "||"), i) else 1
             continue
@@ -1074,6 +1370,8 @@ def _ps_statements(code: str) -> list[list[_PsWord]]:
                 j = end + 1
                 continue
             if code[j] == "`" and j + 1 < n:
+                if code[j + 1] in "\r\n":
+                    break  # a line continuation ends the word
                 out.append(code[j + 1])
                 j += 2
                 continue
@@ -1085,7 +1383,7 @@ def _ps_statements(code: str) -> list[list[_PsWord]]:
         current.append(_ps_value("".join(out), quoted=False))
         i = j
     if current:
-        statements.append(current)
+        statements.append(_PsStatement(current, piped_from))
     for inner in pending:
         statements.extend(_ps_statements(inner))
     return statements
