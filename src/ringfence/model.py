@@ -31,6 +31,9 @@ class ActionKind(enum.StrEnum):
     MIGRATION = "migration"
     MERGE = "merge"
     CREDENTIAL = "credential"
+    PUSH = "push"
+    """A git push as git's own hooks see it (pre-push on the client, pre-receive on the
+    server): ``remote``, ``url`` and ``updates`` (see :mod:`ringfence.analyze.push`)."""
     OTHER = "other"
 
 

@@ -25,6 +25,10 @@ def analyze_tool(action: Action, ctx: Context) -> list[Effect]:
         return list(_file_read(action, ctx))
     if action.kind is ActionKind.MCP_CALL:
         return list(_mcp(action, ctx))
+    if action.kind is ActionKind.PUSH:
+        from ringfence.analyze.push import analyze_push
+
+        return analyze_push(action, ctx)
     if action.kind is ActionKind.OTHER:
         return []  # runtime-internal tools (task lists, plan mode): nothing to judge
     return [

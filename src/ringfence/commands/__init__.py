@@ -14,4 +14,5 @@ COMMAND_MODULES = (
     "halt",
     "keys",
     "serve",
+    "git_hooks",
 )
