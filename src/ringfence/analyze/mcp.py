@@ -120,7 +120,7 @@ _WRITE_WORDS = frozenset(
     {"write", "edit", "create", "delete", "remove", "update", "push", "upload", "put", "save", "move", "rename"}
 )
 _PATH_KEYS = frozenset({"path", "file", "filename", "file_path", "filepath", "target", "destination", "source"})
-_GIT_HOSTS = frozenset({"github", "gitlab", "gitea", "forgejo", "bitbucket", "git", "codeberg"})
+_GIT_HOSTS = frozenset({"github", "gh", "gitlab", "gitea", "forgejo", "bitbucket", "git", "codeberg"})
 _KUBE_SERVER = frozenset({"kubernetes", "k8s", "kube", "kubectl", "openshift", "helm"})
 _CREDENTIAL_NOUNS = frozenset(
     {
