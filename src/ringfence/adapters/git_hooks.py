@@ -183,6 +183,12 @@ def _check(update: RefUpdate, lineno: int, hook: str) -> RefUpdate:
     return update
 
 
+def _one_hash(updates: list[RefUpdate], hook: str) -> list[RefUpdate]:
+    if len({len(u.local_sha) for u in updates}) > 1:
+        raise PayloadError(f"{hook} input mixes SHA-1 and SHA-256 object names; a repository uses one")
+    return updates
+
+
 def parse_pre_push(raw: bytes) -> list[RefUpdate]:
     """The updates on a pre-push hook's stdin. Raises :class:`PayloadError`.
 
@@ -206,7 +212,7 @@ def parse_pre_push(raw: bytes) -> list[RefUpdate]:
         if update.delete != (local_ref == "(delete)"):
             raise PayloadError(f"pre-push line {lineno}: '(delete)' must come with an all-zero local object name")
         out.append(_check(update, lineno, "pre-push"))
-    return out
+    return _one_hash(out, "pre-push")
 
 
 def parse_pre_receive(raw: bytes) -> list[RefUpdate]:
@@ -225,7 +231,7 @@ def parse_pre_receive(raw: bytes) -> list[RefUpdate]:
             _sha(old, "old object name", lineno, "pre-receive"),
         )
         out.append(_check(update, lineno, "pre-receive"))
-    return out
+    return _one_hash(out, "pre-receive")
 
 
 # --- asking git -------------------------------------------------------------------------------
@@ -443,8 +449,20 @@ def message(decision: Decision, judged: Judged, where: str) -> str:
     for row in updates:
         lines.append("  " + _describe(row))
     for paragraph in (decision.reason, *_unknown_notes(judged, where)):
-        lines.extend(textwrap.wrap(paragraph, WIDTH, initial_indent="  ", subsequent_indent="  "))
+        lines.extend(_wrap(paragraph, initial_indent="  "))
     return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, initial_indent: str = "") -> list[str]:
+    """Lines of at most WIDTH characters that never split a word, a hyphenated id (AR-…) or a sha."""
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=initial_indent,
+        subsequent_indent="  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _describe(row: Mapping[str, Any]) -> str:
@@ -467,7 +485,7 @@ def _fail(exc: BaseException | str, err: TextIO) -> int:
     text = exc if isinstance(exc, str) else (str(exc) or type(exc).__name__)
     body = f"ringfence: push refused: {text}. ringfence fails closed; run `ringfence doctor` or ask an operator."
     try:
-        err.write("\n".join(textwrap.wrap(body, WIDTH, subsequent_indent="  ")) + "\n")
+        err.write("\n".join(_wrap(body)) + "\n")
         err.flush()
     except Exception:
         pass
