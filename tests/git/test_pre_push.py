@@ -126,7 +126,9 @@ def test_a_push_to_main_is_held_for_approval_and_passes_exactly_once_after_it(re
     assert f"under {rid}" in said(passed) and "allowed" in said(passed)
 
     shown = cli(human, repos.clone, "approvals", "show", rid, "--json")
-    assert yaml.safe_load(shown.stdout)["status"] == "used"
+    request = yaml.safe_load(shown.stdout)
+    assert request["status"] == "used"
+    assert request["summary"] == f"git push to origin: refs/heads/main {before[:7]}..{sha[:7]}"
 
     repos.commit("follow-up")  # the grant was for that push only
     next_push = repos.push("origin", "main", env=env)

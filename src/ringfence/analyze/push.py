@@ -151,6 +151,15 @@ def parse_updates(raw: Any) -> tuple[Update, ...]:
     return tuple(out)
 
 
+def summary(payload: Mapping[str, Any]) -> str:
+    """The push in one line for an approval request: ``git push to origin: refs/heads/main a..b``."""
+    try:
+        updates = parse_updates(payload.get("updates"))
+    except (PushPayloadError, AnalysisLimit):
+        return f"git push to {payload.get('remote')} (malformed updates)"
+    return f"git push to {payload.get('remote')}: " + "; ".join(u.describe() for u in updates)
+
+
 def analyze_push(action: Action, ctx: Context) -> list[Effect]:
     """The git effects of a push (see the module docstring)."""
     payload = action.payload

@@ -241,6 +241,10 @@ def summarize(d: Decision, limit: int = 300) -> str:
         text = f"{a.tool or a.kind.value} {a.payload['path']}"
     elif a.kind.value == "mcp_call":
         text = f"mcp {a.payload.get('server')}.{a.payload.get('tool')}"
+    elif a.kind.value == "push":
+        from ringfence.analyze.push import summary
+
+        text = summary(a.payload)
     else:
         text = f"{a.kind.value} {a.tool or ''}".strip()
     from ringfence.ledger.redact import redact_text
