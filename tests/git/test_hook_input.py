@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ringfence.adapters import git_hooks as gh
 from ringfence.errors import PayloadError
@@ -257,3 +259,25 @@ def test_server_principal_keeps_push_options_and_email() -> None:
 def test_repository_name(env: dict[str, str], name: str) -> None:
     assert gh.repository_name(env, "/srv/git/app.git") == name
     assert gh.repository_name({}, "/home/dev/app/.git") == "app"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400) | st.text(alphabet="ref/shad0123456789 ()\n\t", max_size=300).map(str.encode))
+def test_any_input_is_either_read_exactly_or_refused(raw: bytes) -> None:
+    """Whatever git (or anything else) writes, the hook never lets an unread push through."""
+    asked: list[str] = []
+
+    def allow_all(cwd: str) -> Gate:
+        asked.append(cwd)
+        return Gate(cache=False)
+
+    try:
+        parsed: list[gh.RefUpdate] | None = gh.parse_pre_push(raw)
+    except PayloadError:
+        parsed = None
+    err = io.StringIO()
+    code = gh.run_pre_push(["origin", "/srv/app.git"], stdin=raw, env={}, cwd="/", gate_for=allow_all, err=err)
+    if parsed is None:
+        assert code == 1 and not asked and "push refused" in err.getvalue()
+    else:
+        assert bool(asked) == bool(parsed)

@@ -102,6 +102,7 @@ def test_a_push_to_main_is_held_for_approval_and_passes_exactly_once_after_it(re
         {"approvers": {name: {"groups": ["maintainers"], "key": key} for name, key in keys.items()}},
     )
     before = repos.remote_sha("refs/heads/main")
+    assert before is not None
     sha = repos.commit("hotfix")
     held = repos.push("origin", "main", env=env)
     assert held.returncode != 0
