@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         from ringfence.daemon.client import run_hook
 
         return run_hook(args[1])
+    if args[:1] == ["git-hook"] and len(args) > 1 and args[1] in ("pre-push", "pre-receive"):
+        from ringfence.adapters.git_hooks import main as git_hook  # every push: skip argparse and rich
+
+        return git_hook(args[1:])
     return _full_cli(args)
 
 

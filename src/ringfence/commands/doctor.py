@@ -67,6 +67,7 @@ class Report:
     checks: tuple[Check, ...]
     protected: tuple[str, ...]
     title: str = "Claude Code"
+    passed: str = ""  # what "all checks passed" means, when the tool list does not say it
 
     @property
     def ok(self) -> bool:
@@ -301,6 +302,11 @@ def diagnose(
     return Report(tuple(checks), tuple(tool for tool, ok in covered.items() if ok), wiring.title)
 
 
+def _has_settings(runtime: str, scopes: Sequence[Scope], project_dir: Path) -> bool:
+    wiring = wiring_for(runtime)
+    return any(p.exists() for p in wiring.read_paths([s for s in scopes if s in wiring.scopes], project_dir))
+
+
 def wired_runtimes(scopes: Sequence[Scope], project_dir: Path, home: Path | None = None) -> list[str]:
     """The runtimes with a settings file for ``scopes`` here (Claude Code when none has)."""
     present = []
@@ -331,11 +337,14 @@ def render(report: Report, console: Console) -> None:
     console.print(table)
     failures = [c for c in checks if not c.ok]
     if not failures:
-        console.print(
-            f"[green]All checks passed.[/] {escape(report.title)}'s {escape(protected)} calls go through ringfence."
-            if protected
-            else "[green]All checks passed.[/]"
-        )
+        if report.passed:
+            console.print(f"[green]All checks passed:[/] {escape(report.passed)}")
+        elif protected:
+            console.print(
+                f"[green]All checks passed.[/] {escape(report.title)}'s {escape(protected)} calls go through ringfence."
+            )
+        else:
+            console.print("[green]All checks passed.[/]")
         return
     console.print(f"[red]{len(failures)} check(s) failed.[/] What to do next:")
     for fix in dict.fromkeys(c.fix for c in failures if c.fix):
@@ -352,6 +361,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="append",
         default=None,
         help="the runtime to check (repeatable; default: every runtime with a settings file here)",
+    )
+    parser.add_argument(
+        "--git-hooks",
+        action="store_true",
+        help="check git's pre-push hook in the repository at --project-dir (also checked whenever it is installed)",
     )
     parser.add_argument(
         "--scope",
@@ -392,10 +406,38 @@ def run_doctor(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     project_dir = project_dir.absolute()
     scopes: tuple[Scope, ...] = SCOPES if args.scope is None else (args.scope,)
-    runtimes: list[str] = args.agent or wired_runtimes(scopes, project_dir)
+    git_hooks = args.git_hooks or (not args.agent and git_hook_installed(project_dir))
+    runtimes: list[str] = args.agent or ([] if args.git_hooks else wired_runtimes(scopes, project_dir))
+    if not args.agent and git_hooks and not any(_has_settings(r, scopes, project_dir) for r in runtimes):
+        runtimes = []  # only the git hook is wired here
     ok = True
     for i, runtime in enumerate(dict.fromkeys(runtimes)):
         report = diagnose(scopes, project_dir, timeout=args.timeout, runtime=runtime, remote=i == 0)
         render(report, console)
         ok = ok and report.ok
+    if git_hooks:
+        report = diagnose_git_hooks(project_dir)
+        render(report, console)
+        ok = ok and report.ok
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def git_hook_installed(project_dir: Path) -> bool:
+    """Whether ``project_dir`` is a git work tree whose pre-push hook is ringfence's."""
+    if not (project_dir / ".git").exists():
+        return False
+    from ringfence.wiring.git_hooks import HOOK, GitHookError, hooks_dir, is_ours
+
+    try:
+        return is_ours(hooks_dir(project_dir) / HOOK)
+    except GitHookError:
+        return False
+
+
+def diagnose_git_hooks(project_dir: Path) -> Report:
+    """The pre-push hook's checks (:func:`ringfence.wiring.git_hooks.doctor_checks`) as a report."""
+    from ringfence.wiring.git_hooks import doctor_checks
+
+    fix = f"do what the detail says, or run `ringfence init --git-hooks --project-dir {project_dir}`"
+    checks = tuple(Check(name, ok, detail, fix=None if ok else fix) for name, ok, detail in doctor_checks(project_dir))
+    return Report(checks, (), "git pre-push", "pushes from this repository go through ringfence.")

@@ -36,7 +36,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         ("uninstall", "remove ringfence's hook from an agent's settings", run_uninstall),
     ):
         parser = sub.add_parser(name, help=summary, description=summary)
-        parser.add_argument("--agent", required=True, choices=AGENTS, help="the agent runtime to wire")
+        parser.add_argument("--agent", choices=AGENTS, help="the agent runtime to wire")
+        parser.add_argument(
+            "--git-hooks",
+            action="store_true",
+            help="also (or only) wire git's pre-push hook in the repository at --project-dir: force pushes, "
+            "protected branches and ref deletions are decided before they leave this machine",
+        )
         parser.add_argument(
             "--scope",
             choices=SCOPES,
@@ -110,6 +116,25 @@ def carry_out(plan: Plan, *, dry_run: bool, console: Console, action: str) -> in
 def _run(args: argparse.Namespace, action: str) -> int:
     console = Console()
     errors = Console(stderr=True)
+    if args.agent is None and not args.git_hooks:
+        errors.print(
+            f"[red]error:[/] say what to wire: --agent {{{','.join(AGENTS)}}} and/or --git-hooks "
+            f"(e.g. `ringfence {action} --agent claude-code`)",
+            soft_wrap=True,
+        )
+        return EXIT_ERROR
+    code = EXIT_OK
+    if args.agent is not None:
+        code = _run_agent(args, action, console, errors)
+    if args.git_hooks and code == EXIT_OK:
+        from ringfence.wiring.git_hooks import init_git_hooks
+
+        repo = args.project_dir if args.project_dir is not None else Path.cwd()
+        code = init_git_hooks(repo.absolute(), dry_run=args.dry_run, uninstall=action == "uninstall", console=console)
+    return code
+
+
+def _run_agent(args: argparse.Namespace, action: str, console: Console, errors: Console) -> int:
     wiring = wiring_for(args.agent)
     try:
         path = target_path(args.scope, args.project_dir, wiring)
