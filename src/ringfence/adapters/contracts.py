@@ -97,6 +97,6 @@ def is_answer(runtime: str, doc: Any) -> bool:
         return doc.get("decision") in ("allow", "deny")
     if runtime == "cursor":
         return doc.get("permission") in ("allow", "deny", "ask")
-    if runtime == "copilot":
-        return doc.get("permissionDecision") in ("allow", "deny", "ask")
+    if runtime == "copilot":  # Copilot CLI's ask can be approved without a person: never sent
+        return doc.get("permissionDecision") in ("allow", "deny")
     return False

@@ -258,7 +258,7 @@ _GATE_FILES: dict[str, frozenset[str]] = {
 # Directories that hold gate paths: deleting, moving or re-permissioning them is tampering.
 _GATE_HOLDERS = frozenset(
     words("""
-        .claude .gemini .cursor .codex .ringfence .opencode .github .git
+        .claude .gemini .cursor .codex .ringfence .opencode .github .git .copilot
     """)
 )
 
@@ -273,7 +273,9 @@ def is_gate_path(abspath: str, ctx: Context) -> bool:
         return True
     for i, part in enumerate(parts[:-1]):
         nxt = parts[i + 1]
-        if (part in (".github", ".git") and nxt == "hooks") or (part == ".opencode" and nxt.startswith("plugin")):
+        if (part in (".github", ".git", ".copilot") and nxt == "hooks") or (
+            part == ".opencode" and nxt.startswith("plugin")
+        ):
             return True
     rel = _home_rel(abspath, ctx)
     if rel is not None:

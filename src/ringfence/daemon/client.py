@@ -132,6 +132,9 @@ def isolated(compute: Callable[[], str], runtime: str) -> str:
     if pid == 0:  # child: decide, hand the answer to the parent, never return
         try:
             os.close(r)
+            # stdout is the runtime's answer channel, written by the parent alone: anything
+            # the decision path prints goes to stderr (Gemini CLI reads stray text as allow)
+            os.dup2(2, 1)
             view = memoryview(compute().encode("utf-8"))
             while view:
                 view = view[os.write(w, view) :]

@@ -243,7 +243,7 @@ def _schemas() -> dict[str, Any]:
                 obj({"decision": {"type": "string", "enum": ["allow", "deny"]}}, {"reason": STRING}, extra=True),
                 obj({"permission": {"type": "string", "enum": ["allow", "deny", "ask"]}}, extra=True),
                 obj(
-                    {"permissionDecision": {"type": "string", "enum": ["allow", "deny", "ask"]}},
+                    {"permissionDecision": {"type": "string", "enum": ["allow", "deny"]}},
                     {"permissionDecisionReason": STRING},
                     extra=True,
                 ),
