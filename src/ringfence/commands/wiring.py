@@ -108,6 +108,8 @@ def carry_out(plan: Plan, *, dry_run: bool, console: Console, action: str) -> in
     backup = apply(plan)
     if backup is not None:
         console.print(f"  backed up the previous file to {escape(str(backup))}", soft_wrap=True)
+    elif plan.after is None:
+        console.print(f"  deleted {escape(str(plan.path))}", soft_wrap=True)
     else:
         console.print(f"  created {escape(str(plan.path))}", soft_wrap=True)
     return EXIT_OK

@@ -29,6 +29,8 @@ Scope = Literal["project", "user"]
 #: runtime → the module under ``ringfence.wiring`` that defines its ``WIRING``.
 WIRINGS = {
     "claude-code": "claude_code",
+    "cursor": "cursor",
+    "opencode": "opencode",
 }
 
 

@@ -59,8 +59,8 @@ class _BadConstant(ValueError):
 @dataclass(frozen=True)
 class Plan:
     """A planned change of one file: its text before and after (``None``: the file does
-    not exist; a plan never deletes a file), a description of each change, and notes
-    (things worth knowing that are not changes)."""
+    not exist; only a file ringfence wrote itself is ever planned away), a description of
+    each change, and notes (things worth knowing that are not changes)."""
 
     path: Path
     before: str | None
@@ -330,20 +330,24 @@ def atomic_write(path: Path, text: str, mode: int | None = None) -> None:
 def apply(plan: Plan, now: datetime | None = None) -> Path | None:
     """Carry out ``plan``: back the file up, then write the new text atomically.
 
-    Returns the backup's path (``None`` when the file was created, or when the plan
-    changes nothing — then nothing is touched). Refuses, changing nothing, if the file
+    Returns the backup's path (``None`` when the file was created or deleted, or when the
+    plan changes nothing — then nothing is touched). Refuses, changing nothing, if the file
     changed since the plan was made.
     """
     if not plan.changed:
         return None
-    if plan.after is None:
-        raise SettingsFileError(plan.path, "a plan may not delete a settings file")
     target = _real_target(plan.path)
     current = read_text(target)
     if current != plan.before:
         raise SettingsFileError(
             plan.path, "changed since it was read (another program is editing it?); run the command again"
         )
+    if plan.after is None:  # a file ringfence wrote itself (an OpenCode plugin): delete it (a link: the link)
+        try:
+            plan.path.unlink()
+        except OSError as exc:
+            raise SettingsFileError(plan.path, f"cannot be deleted: {exc.strerror or exc}") from None
+        return None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         backup: Path | None = None

@@ -1,0 +1,164 @@
+"""`ringfence hook opencode`: the payload ringfence's OpenCode plugin sends, end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ringfence.adapters import opencode
+from ringfence.adapters.contracts import deny_line, is_answer
+from ringfence.model import ActionKind
+from tests.adapters.runtimes import opencode as shapes
+from tests.helpers import RINGFENCE, isolated_env, make_workspace
+
+AR = re.compile(r"AR-[0-9A-Z]{8}")
+
+
+@pytest.fixture()
+def env_ws(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    return isolated_env(tmp_path), make_workspace(tmp_path)
+
+
+def run(data: bytes, env_ws: tuple[dict[str, str], Path]) -> tuple[str, str]:
+    env, ws = env_ws
+    proc = subprocess.run(
+        [RINGFENCE, "hook", "opencode"], input=data, capture_output=True, env=env, cwd=ws, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.decode().splitlines()
+    assert len(lines) == 1, f"stdout must be exactly one JSON line, got {proc.stdout!r}"
+    return shapes.answer(lines[0])
+
+
+def decide(env_ws: tuple[dict[str, str], Path], payload: dict[str, Any]) -> tuple[str, str]:
+    return run(json.dumps(payload).encode(), env_ws)
+
+
+GOLDEN: dict[str, tuple[str, dict[str, Any], str]] = {
+    "bash_allow": ("bash", {"command": "git status", "description": "Shows status"}, "allow"),
+    "bash_deny_rm_root": ("bash", {"command": "sudo sh -c 'rm -rf /'"}, "deny"),
+    "bash_workdir": ("bash", {"command": "rm -rf .git", "workdir": "."}, "deny"),
+    "write_allow": ("write", {"filePath": "{ws}/src/app.py", "content": "print(1)\n"}, "allow"),
+    "write_deny_env": ("write", {"filePath": "{ws}/.env", "content": "TOKEN=x\n"}, "deny"),
+    "edit_allow": ("edit", {"filePath": "{ws}/src/app.py", "oldString": "a", "newString": "b"}, "allow"),
+    "multiedit_deny_env": (
+        "multiedit",
+        {"filePath": "{ws}/.env", "edits": [{"oldString": "a", "newString": "b"}]},
+        "deny",
+    ),
+    "patch_deny_env": (
+        "patch",
+        {"patchText": "*** Begin Patch\n*** Update File: .env\n@@\n-A=1\n+A=2\n*** End Patch\n"},
+        "deny",
+    ),
+    "apply_patch_allow": (
+        "apply_patch",
+        {"patchText": "*** Begin Patch\n*** Add File: src/new.py\n+x = 1\n*** End Patch\n"},
+        "allow",
+    ),
+    "read_allow": ("read", {"filePath": "{ws}/README.md"}, "allow"),
+    "read_deny_ssh_key": ("read", {"filePath": "{home}/.ssh/id_ed25519"}, "deny"),
+    "glob_allow": ("glob", {"pattern": "**/*.py"}, "allow"),
+    "grep_allow": ("grep", {"pattern": "TODO", "path": "{ws}/src"}, "allow"),
+    "list_allow": ("list", {"path": "{ws}"}, "allow"),
+    "todowrite_allow": ("todowrite", {"todos": []}, "allow"),
+    "webfetch_allow": ("webfetch", {"url": "https://example.com", "format": "text"}, "allow"),
+    "mcp_select_allow": ("postgres_query", {"sql": "SELECT 1"}, "allow"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden(env_ws: tuple[dict[str, str], Path], name: str) -> None:
+    env, ws = env_ws
+    tool, args, expected = GOLDEN[name]
+    text = json.dumps(args).replace("{ws}", str(ws)).replace("{home}", env["HOME"])
+    payload = {**shapes.shell("", str(ws)), "tool": tool, "args": json.loads(text)}
+    decision, reason = decide(env_ws, payload)
+    assert decision == expected, reason
+
+
+def test_require_approval_is_a_deny_naming_the_request(env_ws: tuple[dict[str, str], Path]) -> None:
+    _, ws = env_ws
+    decision, reason = decide(env_ws, shapes.shell("git reset --hard HEAD~1", str(ws)))
+    assert decision == "deny"
+    assert "blocked until approved" in reason and AR.search(reason)
+
+
+def test_mcp_drop_is_held(env_ws: tuple[dict[str, str], Path]) -> None:
+    _, ws = env_ws
+    decision, reason = decide(env_ws, shapes.mcp("postgres", "query", {"sql": "DROP TABLE users"}, str(ws)))
+    assert decision == "deny" and AR.search(reason)
+
+
+BAD = {
+    "not_json": b"nope",
+    "empty": b"",
+    "array": b"[1]",
+    "no_tool": json.dumps({"args": {}, "directory": "/tmp"}).encode(),
+    "tool_not_string": json.dumps({"tool": 3, "args": {}, "directory": "/tmp"}).encode(),
+    "args_not_object": json.dumps({"tool": "bash", "args": "ls", "directory": "/tmp"}).encode(),
+    "no_directory": json.dumps({"tool": "bash", "args": {"command": "ls"}}).encode(),
+    "relative_directory": json.dumps({"tool": "bash", "args": {"command": "ls"}, "directory": "repo"}).encode(),
+    "command_missing": json.dumps({"tool": "bash", "args": {}, "directory": "/tmp"}).encode(),
+    "write_without_path": json.dumps({"tool": "write", "args": {"content": "x"}, "directory": "/tmp"}).encode(),
+    "unknown_tool": json.dumps({"tool": "teleport", "args": {}, "directory": "/tmp"}).encode(),
+    "batch": json.dumps({"tool": "batch", "args": {"tool_calls": []}, "directory": "/tmp"}).encode(),
+    "patch_without_files": json.dumps({"tool": "patch", "args": {"patchText": "hi"}, "directory": "/tmp"}).encode(),
+    "wrong_event": json.dumps({"hook_event_name": "tool.execute.after", "tool": "bash", "directory": "/tmp"}).encode(),
+    "huge": json.dumps({"tool": "bash", "args": {"command": "x" * (5 << 20)}, "directory": "/tmp"}).encode(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_payloads_deny_in_the_plugins_format(env_ws: tuple[dict[str, str], Path], name: str) -> None:
+    decision, reason = run(BAD[name], env_ws)
+    assert decision == "deny", name
+    assert "fails closed" in reason
+
+
+def test_fallback_deny_line_is_what_the_plugin_reads() -> None:
+    doc = json.loads(deny_line("opencode", "no"))
+    assert shapes.answer(json.dumps(doc)) == ("deny", "no")
+    assert is_answer("opencode", doc) and not is_answer("opencode", {"decision": "ask"})
+
+
+def test_parse_maps_every_tool(tmp_path: Path) -> None:
+    cwd = str(tmp_path)
+    cases = [
+        ("bash", {"command": "ls", "workdir": "sub"}, ActionKind.SHELL),
+        ("write", {"filePath": "a", "content": ""}, ActionKind.FILE_WRITE),
+        ("edit", {"filePath": "a", "oldString": "", "newString": "x"}, ActionKind.FILE_WRITE),
+        ("multiedit", {"filePath": "a", "edits": []}, ActionKind.FILE_WRITE),
+        ("patch", {"patchText": "*** Begin Patch\n*** Delete File: a\n*** End Patch"}, ActionKind.FILE_WRITE),
+        ("read", {"filePath": "a"}, ActionKind.FILE_READ),
+        ("glob", {"pattern": "*"}, ActionKind.FILE_READ),
+        ("grep", {"pattern": "x"}, ActionKind.FILE_READ),
+        ("list", {}, ActionKind.FILE_READ),
+        ("task", {"prompt": "x", "subagent_type": "general"}, ActionKind.OTHER),
+        ("github_merge_pull_request", {"pull_number": 1}, ActionKind.MCP_CALL),
+    ]
+    for tool, args, kind in cases:
+        payload = {**shapes.shell("", cwd), "tool": tool, "args": args}
+        action, principal = opencode.parse(json.dumps(payload).encode(), env={"RINGFENCE_AGENT_OWNER": "ana"})
+        assert (action.kind, action.tool) == (kind, tool)
+        assert principal.runtime == "opencode" and principal.session == "ses_4a1b2c3d4e5fX9yZ0aB1cD2eF3"
+        assert principal.owner == "ana" and principal.attributes == {"opencode_agent": "build"}
+    bash, _ = opencode.parse(json.dumps({**shapes.shell("ls", cwd), "args": cases[0][1]}).encode(), env={})
+    assert bash.cwd == f"{cwd}/sub"
+    mcp, _ = opencode.parse(
+        json.dumps({**shapes.shell("", cwd), "tool": cases[-1][0], "args": cases[-1][1]}).encode(), env={}
+    )
+    assert mcp.payload["server"] == "github" and mcp.payload["tool"] == "merge_pull_request"
+
+
+def test_patch_paths() -> None:
+    patch = (
+        "*** Begin Patch\n*** Add File: a.py\n+x\n*** Update File: b.py\n*** Move to: c.py\n@@\n-1\n+2\n"
+        "*** Delete File: d.py\n*** End Patch\n"
+    )
+    assert opencode.patch_paths(patch) == ["a.py", "b.py", "c.py", "d.py"]
