@@ -241,7 +241,17 @@ def _schemas() -> dict[str, Any]:
                     },
                 ),
                 obj({"decision": {"type": "string", "enum": ["allow", "deny"]}}, {"reason": STRING}, extra=True),
-                obj({"permission": {"type": "string", "enum": ["allow", "deny", "ask"]}}, extra=True),
+                obj(
+                    {"permission": {"type": "string", "enum": ["allow", "deny", "ask"]}},
+                    {
+                        "continue": BOOLEAN,
+                        "user_message": STRING,
+                        "agent_message": STRING,
+                        "userMessage": STRING,
+                        "agentMessage": STRING,
+                    },
+                    extra=True,
+                ),
                 obj(
                     {"permissionDecision": {"type": "string", "enum": ["allow", "deny"]}},
                     {"permissionDecisionReason": STRING},
