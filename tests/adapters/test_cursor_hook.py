@@ -96,6 +96,8 @@ def test_empty_cwd_falls_back_to_the_workspace_root(env_ws: tuple[dict[str, str]
     [
         ("write_allow", lambda ws, home: shapes.write(f"{ws}/src/app.py", "print(1)\n", str(ws)), "allow"),
         ("write_deny_env", lambda ws, home: shapes.write(f"{ws}/.env", "TOKEN=x\n", str(ws)), "deny"),
+        ("write_deny_hooks_json", lambda ws, home: shapes.write(f"{ws}/.cursor/hooks.json", "{}", str(ws)), "deny"),
+        ("shell_deny_hooks_json", lambda ws, home: shapes.shell("rm .cursor/hooks.json", str(ws)), "deny"),
         ("read_allow", lambda ws, home: shapes.read(f"{ws}/README.md", str(ws)), "allow"),
         ("read_deny_ssh_key", lambda ws, home: shapes.read(f"{home}/.ssh/id_ed25519", str(ws)), "deny"),
         ("mcp_select_allow", lambda ws, home: shapes.mcp("postgres", "query", {"sql": "SELECT 1"}, str(ws)), "allow"),

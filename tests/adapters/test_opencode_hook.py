@@ -61,6 +61,12 @@ GOLDEN: dict[str, tuple[str, dict[str, Any], str]] = {
         {"patchText": "*** Begin Patch\n*** Add File: src/new.py\n+x = 1\n*** End Patch\n"},
         "allow",
     ),
+    "edit_deny_own_plugin": (
+        "edit",
+        {"filePath": "{ws}/.opencode/plugins/ringfence.js", "oldString": "a", "newString": "b"},
+        "deny",
+    ),
+    "bash_deny_plugin_removal": ("bash", {"command": "rm -f .opencode/plugins/ringfence.js"}, "deny"),
     "read_allow": ("read", {"filePath": "{ws}/README.md"}, "allow"),
     "read_deny_ssh_key": ("read", {"filePath": "{home}/.ssh/id_ed25519"}, "deny"),
     "glob_allow": ("glob", {"pattern": "**/*.py"}, "allow"),
