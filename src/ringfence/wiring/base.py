@@ -31,6 +31,8 @@ WIRINGS = {
     "claude-code": "claude_code",
     "cursor": "cursor",
     "opencode": "opencode",
+    "gemini": "gemini",
+    "copilot": "copilot",
 }
 
 
