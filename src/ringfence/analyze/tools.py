@@ -49,17 +49,51 @@ def _paths(payload: Mapping[str, Any]) -> list[str]:
 
 
 def _file_write(action: Action, ctx: Context) -> Iterator[Effect]:
+    """A write of ``path``/``paths`` with ``content``; a patch also lists ``edits`` (each
+    file it writes with its own new text) and ``deletes`` (each file it removes, judged
+    exactly as ``rm -f -- PATH``: the same effects and rules as the shell command)."""
     from ringfence.analyze import files, sql
 
     tool = action.tool or "write"
     content = action.payload.get("content")
-    for path in _paths(action.payload):
+    writes: list[tuple[Any, Any]] = [(path, content) for path in _paths(action.payload)]
+    writes += _listed(
+        action.payload, "edits", lambda e: (e.get("path"), e.get("content")) if isinstance(e, Mapping) else None
+    )
+    for path, text in writes:
+        if not isinstance(path, str) or not path:
+            yield _malformed(action, "an edit without a path")
+            continue
         evidence = f"{tool} {path}"
         yield from files.write_effects(path, ctx, evidence=evidence, cwd=action.cwd)
-        if isinstance(content, str) and content:
-            if len(content) > MAX_CONTENT_BYTES:
-                raise AnalysisLimit(f"file content is {len(content)} bytes; the analysis limit is {MAX_CONTENT_BYTES}")
-            yield from sql.migration_file_effects(ctx.resolve(path, action.cwd), content, evidence=evidence)
+        if isinstance(text, str) and text:
+            if len(text) > MAX_CONTENT_BYTES:
+                raise AnalysisLimit(f"file content is {len(text)} bytes; the analysis limit is {MAX_CONTENT_BYTES}")
+            yield from sql.migration_file_effects(ctx.resolve(path, action.cwd), text, evidence=evidence)
+    for path, _ in _listed(action.payload, "deletes", lambda p: (p, None)):
+        if not isinstance(path, str) or not path:
+            yield _malformed(action, "a deletion without a path")
+            continue
+        import shlex
+
+        from ringfence.analyze import analyze_shell
+
+        yield from analyze_shell(f"rm -f -- {shlex.quote(path)}", ctx)
+
+
+def _listed(payload: Mapping[str, Any], key: str, item: Any) -> list[tuple[Any, Any]]:
+    raw = payload.get(key)
+    if raw is None:
+        return []
+    if not isinstance(raw, list | tuple):
+        return [(None, None)]  # reported as malformed
+    return [item(e) or (None, None) for e in raw]
+
+
+def _malformed(action: Action, what: str) -> Effect:
+    return Effect(
+        "analysis.error", {"reason": f"the {action.tool or 'write'} action lists {what}"}, evidence=action.kind.value
+    )
 
 
 def _file_read(action: Action, ctx: Context) -> Iterator[Effect]:
