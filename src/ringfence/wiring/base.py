@@ -33,6 +33,7 @@ WIRINGS = {
     "opencode": "opencode",
     "gemini": "gemini",
     "copilot": "copilot",
+    "codex": "codex",
 }
 
 
