@@ -15,4 +15,5 @@ COMMAND_MODULES = (
     "keys",
     "serve",
     "git_hooks",
+    "export",
 )
