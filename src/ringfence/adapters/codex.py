@@ -231,7 +231,7 @@ def _shell_or_patch(command: str, cwd: str, tool: str, env: Mapping[str, str] | 
             "(the patch is not written out in the command, or other commands run with it); "
             "use the apply_patch tool, or run it alone as `apply_patch <<'EOF' … EOF`"
         )
-    return patch_action(text, run.cwd or cwd, tool, env)
+    return patch_action(text, run.cwd or cwd, f"{tool}: {run.name}", env)
 
 
 def _traced(command: str, cwd: str) -> Sequence[Any]:
