@@ -31,6 +31,10 @@ def analyze_tool(action: Action, ctx: Context) -> list[Effect]:
         return analyze_push(action, ctx)
     if action.kind is ActionKind.OTHER:
         return []  # runtime-internal tools (task lists, plan mode): nothing to judge
+    if action.kind in (ActionKind.DEPLOY, ActionKind.MIGRATION, ActionKind.MERGE):
+        from ringfence.analyze.pipeline import analyze_pipeline  # pipeline steps (ringfence ci gate)
+
+        return analyze_pipeline(action, ctx)
     return [
         Effect(
             "analysis.error",

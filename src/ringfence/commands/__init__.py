@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "halt",
     "keys",
     "serve",
+    "ci",
     "git_hooks",
     "export",
 )
