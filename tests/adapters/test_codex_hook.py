@@ -341,3 +341,21 @@ def test_the_daemon_path_answers_alike(tmp_path: Path) -> None:
     data = json.dumps(payload("apply_patch", patch("*** Delete File: .env"), tmp_path)).encode()
     out = answer("codex", data, {}, lambda cwd: Gate())
     assert codex_reads(out)[0] == "deny"
+
+
+@pytest.mark.parametrize(
+    "payload_",
+    [
+        {"edits": [{"content": "x"}]},
+        {"edits": "a.py"},
+        {"edits": ["a.py"]},
+        {"edits": [], "deletes": [7]},
+        {"deletes": "a.py"},
+    ],
+)
+def test_a_malformed_patch_action_is_denied_by_analysis(tmp_path: Path, payload_: dict[str, Any]) -> None:
+    from ringfence.model import Action, Outcome, Principal, PrincipalType
+
+    action = Action(ActionKind.FILE_WRITE, payload_, cwd=str(tmp_path), tool="apply_patch")
+    decision = Gate().evaluate(action, Principal(PrincipalType.AGENT, "codex"))
+    assert decision.outcome is Outcome.DENY and "apply_patch action lists" in decision.reason
