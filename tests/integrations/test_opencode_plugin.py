@@ -202,7 +202,7 @@ def test_installed_copy_runs_the_baked_ringfence(setup: tuple[dict[str, str], Pa
 
 
 def test_the_repository_copy_is_the_packaged_plugin() -> None:
-    assert REPO_COPY.read_bytes() == PACKAGED.read_bytes()
+    assert REPO_COPY.is_symlink() and REPO_COPY.resolve() == PACKAGED.resolve()  # one copy, never two
     assert opencode.template() == PACKAGED.read_text()
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"integrations/opencode/*.js"' in pyproject
