@@ -57,6 +57,7 @@ _FIELDS = frozenset(
         "bypass_review",
         "registry",
         "repository",
+        "run",
     }
 )
 
@@ -96,7 +97,7 @@ def check_payload(kind: ActionKind, payload: Mapping[str, Any]) -> str:
             f"artifact {artifact[:80]!r} is not a digest: use sha256:<64 lowercase hex> (or sha384:/sha512:, "
             "image@sha256:…, git:<40 hex>)"
         )
-    for key in ("environment", "service", "database", "target_branch", "source", "registry", "repository"):
+    for key in ("environment", "service", "database", "target_branch", "source", "registry", "repository", "run"):
         value = payload.get(key)
         if value is not None and (not isinstance(value, str) or not NAME.match(value)):
             raise PipelineError(f"{key} must be a name (letters, digits, . _ / @ : + -), not {value!r}")

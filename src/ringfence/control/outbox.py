@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ringfence.control.engine import request_view
 from ringfence.control.notify import Post, deliver, render
 from ringfence.control.settings import ControlSettings
-from ringfence.control.store import ControlStore, OutboxItem
+from ringfence.control.store import CALLBACK_CHANNEL, ControlStore, OutboxItem
 from ringfence.errors import ControlError
 
 MAX_ATTEMPTS = 8
@@ -67,6 +67,21 @@ def _deliver_one(
     timeout: float,
     rng: Callable[[float, float], float],
 ) -> None:
+    if item.channel.startswith(CALLBACK_CHANNEL):  # an answer owed to an external system
+        from ringfence.control import callbacks
+
+        outcome, label = callbacks.deliver(
+            store,
+            settings,
+            item,
+            post=post,
+            timeout=timeout,
+            backoff=lambda attempts: rng(0, min(MAX_BACKOFF, BACKOFF * 2**attempts)),
+            max_attempts=MAX_ATTEMPTS,
+        )
+        if outcome != "skipped":
+            getattr(report, outcome).append(label)
+        return
     label = f"{item.channel}:{item.event}:{item.request_id or '-'}"
     channel = settings.channels.get(item.channel)
     if channel is None:

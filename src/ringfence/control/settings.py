@@ -54,7 +54,13 @@ if TYPE_CHECKING:
     from ringfence.control.notify import Channel
     from ringfence.control.windows import ChangeWindow
 
-CONTROL_KEYS = frozenset({"state", "approvers", "approvals", "channels", "windows", "freeze", "budgets"})
+CONTROL_KEYS = frozenset(
+    {"state", "approvers", "approvals", "channels", "windows", "freeze", "budgets", "integrations"}
+)
+INTEGRATIONS_FIELDS = frozenset({"github"})
+GITHUB_FIELDS = frozenset({"webhook_secret_env", "token_env", "api_url"})
+GITHUB_API = "https://api.github.com"
+_API_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(?:/[A-Za-z0-9._~/-]*)?")
 APPROVER_FIELDS = frozenset({"groups", "key", "slack", "email", "name"})
 APPROVALS_FIELDS = frozenset(
     {
@@ -138,6 +144,24 @@ class Budget:
 
 
 @dataclass(frozen=True, slots=True)
+class GitHubIntegration:
+    """The GitHub App behind deployment protection rules (``integrations.github``).
+
+    The webhook secret is read when the configuration loads; the installation token is
+    read from ``token_env`` each time an answer is sent (so it can be rotated without a
+    restart). Answers go only to ``api_url`` (GitHub Enterprise Server:
+    ``https://HOST/api/v3``)."""
+
+    webhook_secret: str | None
+    webhook_secret_env: str
+    token_env: str
+    api_url: str = GITHUB_API
+
+    def token(self) -> str | None:
+        return os.environ.get(self.token_env) or None
+
+
+@dataclass(frozen=True, slots=True)
 class ControlSettings:
     state: str | None = None
     approvers: Mapping[str, Approver] = field(default_factory=dict)
@@ -155,6 +179,7 @@ class ControlSettings:
     windows: Mapping[str, ChangeWindow] = field(default_factory=dict)
     freeze: tuple[str, ...] = ()
     budgets: tuple[Budget, ...] = ()
+    github: GitHubIntegration | None = None
 
     def window(self, spec: str) -> ChangeWindow:
         """The change window ``spec`` names (a key of ``windows:``) or spells out inline;
@@ -313,6 +338,7 @@ def parse_control(doc: Mapping[str, Any], where: str, *, agent_id: str | None = 
         windows=windows,
         freeze=tuple(freeze),
         budgets=_budgets(doc.get("budgets") or [], where),
+        github=_github(doc.get("integrations") or {}, where),
     )
     if default_window is not None:
         if not isinstance(default_window, str):
@@ -343,6 +369,32 @@ def _approvers(raw: Any, where: str, agent_id: str | None) -> dict[str, Approver
             raise ConfigError(f"{here}.email must be a string")
         out[name] = Approver(name, frozenset(groups), key, slack, email)
     return out
+
+
+def _env_name(value: Any, where: str, example: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
+        raise ConfigError(f"{where} must name an environment variable (e.g. {example})")
+    return value
+
+
+def _github(raw: Any, where: str) -> GitHubIntegration | None:
+    integrations = _mapping(raw, f"{where}: integrations", INTEGRATIONS_FIELDS)
+    if integrations.get("github") is None:
+        return None
+    here = f"{where}: integrations.github"
+    g = _mapping(integrations["github"], here, GITHUB_FIELDS)
+    for key in ("webhook_secret_env", "token_env"):
+        if key not in g:
+            raise ConfigError(f"{here}.{key} is required ({', '.join(sorted(GITHUB_FIELDS))})")
+    secret_env = _env_name(g["webhook_secret_env"], f"{here}.webhook_secret_env", "GITHUB_WEBHOOK_SECRET")
+    token_env = _env_name(g["token_env"], f"{here}.token_env", "GITHUB_INSTALLATION_TOKEN")
+    api_url = g.get("api_url", GITHUB_API)
+    if not isinstance(api_url, str) or not _API_URL.fullmatch(api_url):
+        raise ConfigError(
+            f"{here}.api_url must be the API's base URL: {GITHUB_API}, or https://HOST/api/v3 for GitHub Enterprise "
+            f"Server, not {api_url!r}"
+        )
+    return GitHubIntegration(os.environ.get(secret_env) or None, secret_env, token_env, api_url.rstrip("/"))
 
 
 def _channels(raw: Any, where: str) -> dict[str, Channel]:

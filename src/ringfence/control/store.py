@@ -133,6 +133,19 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX sessions_user ON sessions (username)",
     ],
+    [  # version 3: answers owed to an external system (a GitHub deployment protection rule)
+        """CREATE TABLE callbacks (
+            id         TEXT PRIMARY KEY,
+            request_id TEXT,
+            kind       TEXT NOT NULL,
+            target     TEXT NOT NULL,
+            document   TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            answer     TEXT,
+            queued_at  DOUBLE PRECISION
+        )""",
+        "CREATE INDEX callbacks_request ON callbacks (request_id, queued_at)",
+    ],
 ]
 
 #: ``pg_advisory_xact_lock`` key of the control state writer lock.
@@ -280,6 +293,32 @@ class OutboxItem:
     delivered_at: float | None
     failed_at: float | None
     last_error: str | None
+
+
+#: Outbox items whose channel starts with this deliver a callback (``callback:CB-…``).
+CALLBACK_CHANNEL = "callback:"
+#: What a settled request answers a callback waiting on it.
+CALLBACK_ANSWERS = {
+    Status.APPROVED: "approved",
+    Status.USED: "approved",
+    Status.DENIED: "rejected",
+    Status.EXPIRED: "rejected",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """An answer owed to an external system: ``target`` is where it goes, ``document``
+    what the deliverer needs, ``answer`` (approved or rejected) once it is known."""
+
+    id: str
+    request_id: str | None
+    kind: str
+    target: str
+    document: Mapping[str, Any]
+    created_at: float
+    answer: str | None
+    queued_at: float | None
 
 
 class Tx(Protocol):
@@ -485,6 +524,7 @@ class ControlStore:
                 _event(tx, request.id, now, new_status, "ringfence", {"uses": uses, "grant_expires_at": grant_expires})
                 for channel in notify:
                     _enqueue(tx, channel, new_status, request.id, now)
+                _settle_callbacks(tx, request.id, new_status, now)
             rows = tx.query(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request.id,))
         return _request(rows[0])
 
@@ -531,6 +571,7 @@ class ControlStore:
                 "UPDATE requests SET status = ?, decided_at = ?, uses_left = 0 WHERE id = ?", (Status.USED, now, rid)
             )
             _event(tx, rid, now, "allowed-at-prompt", actor, {})
+            _settle_callbacks(tx, rid, Status.USED, now)
             rows = tx.query(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (rid,))
         return _request(rows[0])
 
@@ -549,6 +590,7 @@ class ControlStore:
             ]
             for rid in expired:
                 _event(tx, rid, now, "expired", "ringfence", {})
+                _settle_callbacks(tx, rid, Status.EXPIRED, now)
             escalated: list[str] = []
             if escalate_after is not None:
                 escalated = [
@@ -732,6 +774,66 @@ class ControlStore:
                     (now, attempts, error, item_id),
                 )
 
+    # --- callbacks ------------------------------------------------------------------
+
+    def add_callback(
+        self,
+        kind: str,
+        target: str,
+        document: Mapping[str, Any],
+        *,
+        answer: str | None = None,
+        request_id: str | None = None,
+    ) -> Callback:
+        """Owe ``target`` an answer, delivered through the outbox (durable, retried).
+
+        With ``answer`` it is queued now. With ``request_id`` it is queued when that
+        request settles (approved or used: approved; denied or expired: rejected) — at
+        once if it already has, in the same transaction, so no settlement is missed.
+        An approval that answers a callback is spent by it: the grant is used."""
+        if (answer is None) == (request_id is None):
+            raise ControlError("a callback needs exactly one of an answer and a request to wait for")
+        now = self.clock()
+        cid = _new_id("CB")
+        with self.writing() as tx:
+            tx.execute(
+                "INSERT INTO callbacks (id, request_id, kind, target, document, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (cid, request_id, kind, target, json.dumps(document, sort_keys=True, default=str), now),
+            )
+            if answer is not None:
+                _queue_callback(tx, cid, answer, now)
+            else:
+                rows = tx.query(f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", (request_id,))
+                if not rows:
+                    raise ApprovalError(f"there is no approval request {request_id!r} in {self.where}")
+                status = _request(rows[0]).effective_status(now)
+                if status != Status.PENDING:
+                    _settle_callbacks(tx, str(request_id), status, now)
+        return self.callback(cid)
+
+    def callback(self, callback_id: str) -> Callback:
+        with self.reading() as tx:
+            rows = tx.query(
+                "SELECT id, request_id, kind, target, document, created_at, answer, queued_at FROM callbacks "
+                "WHERE id = ?",
+                (callback_id,),
+            )
+        if not rows:
+            raise ControlError(f"there is no callback {callback_id!r} in {self.where}")
+        r = rows[0]
+        return Callback(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7])
+
+    def claim_notification(self, item: OutboxItem, *, until: float) -> bool:
+        """Take ``item`` for delivery until ``until``: True for exactly one of several
+        servers sweeping the same outbox (the others see it claimed and skip it)."""
+        with self.writing() as tx:
+            rows = tx.query(
+                "UPDATE outbox SET next_at = ? WHERE id = ? AND next_at = ? AND delivered_at IS NULL "
+                "AND failed_at IS NULL RETURNING id",
+                (until, item.id, item.next_at),
+            )
+        return bool(rows)
+
     def remember_nonce(self, value: str, *, keep: float = 600.0) -> bool:
         """Record a one-time value (a Slack request signature); True if it was seen before."""
         now = self.clock()
@@ -766,6 +868,27 @@ def _enqueue(tx: Tx, channel: str, event: str, request_id: str | None, at: float
         "INSERT INTO outbox (id, channel, event, request_id, created_at, next_at) VALUES (?, ?, ?, ?, ?, ?)",
         (_new_id("NT"), channel, event, request_id, at, at),
     )
+
+
+def _queue_callback(tx: Tx, callback_id: str, answer: str, at: float) -> None:
+    tx.execute("UPDATE callbacks SET answer = ?, queued_at = ? WHERE id = ?", (answer, at, callback_id))
+    _enqueue(tx, CALLBACK_CHANNEL + callback_id, answer, None, at)
+
+
+def _settle_callbacks(tx: Tx, request_id: str, status: str, at: float) -> None:
+    """Queue the answers owed to callbacks waiting on ``request_id``, now ``status``. The
+    seam between settling a request and telling an external system: every place a
+    request settles calls it inside its own transaction."""
+    answer = CALLBACK_ANSWERS.get(status)
+    if answer is None:
+        return
+    waiting = tx.query("SELECT id FROM callbacks WHERE request_id = ? AND queued_at IS NULL", (request_id,))
+    for (cid,) in waiting:
+        _queue_callback(tx, cid, answer, at)
+        _event(tx, request_id, at, "callback", "ringfence", {"callback": cid, "answer": answer})
+    if waiting and status == Status.APPROVED:  # the external system runs it: the grant is spent
+        tx.execute("UPDATE requests SET uses_left = 0 WHERE id = ?", (request_id,))
+        _event(tx, request_id, at, "used", "callback", {"callbacks": len(waiting)})
 
 
 def _halt(r: Sequence[Any]) -> Halt:

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ringfence.server import api, api_agents, api_policy, openapi
+from ringfence.server import api, api_agents, api_github, api_policy, openapi
 from ringfence.server.http import HTTPError, RateLimiter, error_response
 from ringfence.server.metrics import Metrics
 from ringfence.server.state import ServerState
@@ -148,6 +148,7 @@ def create_app(state: ServerState) -> Starlette:
         *api.ROUTES,
         *api_agents.ROUTES,
         *api_policy.ROUTES,
+        *api_github.ROUTES,
         *openapi.ROUTES,
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         *sessions.ROUTES,

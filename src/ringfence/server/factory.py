@@ -7,6 +7,7 @@ Each worker opens its own connections and ledger writer; they share the database
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -37,10 +38,43 @@ def build() -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
         log.info("ready", extra={"fields": {"pid": os.getpid(), "state": state.store.where}})
+        sweeper = asyncio.create_task(sweep_forever(state)) if sweeps(state) else None
         yield
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         app.state.draining = True
         state.close()  # flushes the ledger writer
         log.info("stopped", extra={"fields": {"pid": os.getpid(), "graceful": True}})
 
     app.router.lifespan_context = lifespan
     return app
+
+
+SWEEP_EVERY = 5.0
+
+
+def sweeps(state: Any) -> bool:
+    """Whether this server has outbox work: notification channels, escalation, or answers
+    owed to GitHub deployment protection rules."""
+    c = state.gate.settings.control
+    return bool(c.channels or c.escalate_after is not None or c.github is not None)
+
+
+async def sweep_forever(state: Any, every: float = SWEEP_EVERY) -> None:
+    """Expire, escalate and deliver what the outbox holds, every few seconds (see
+    :mod:`ringfence.control.outbox`); a failure is logged and tried again next time."""
+    from ringfence.control.outbox import run_once
+
+    log = logging.getLogger("ringfence.server")
+    while True:
+        await asyncio.sleep(every)
+        try:
+            report = await asyncio.to_thread(run_once, state.store, state.gate.settings.control)
+        except Exception as exc:
+            log.warning("outbox sweep failed", extra={"fields": {"error": str(exc)}})
+            continue
+        if not report.quiet:
+            fields = {k: getattr(report, k) for k in ("expired", "escalated", "delivered", "retrying", "failed")}
+            log.info("outbox sweep", extra={"fields": fields})

@@ -590,6 +590,68 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/integrations/github/deployment-protection": {
+            "post": {
+                "summary": "GitHub deployment protection rule webhook",
+                "description": "A GitHub App's webhook. Authenticated by X-Hub-Signature-256 (HMAC-SHA256 of the body "
+                "with the app's webhook secret), not by a token; 404 when integrations.github is not configured. "
+                "X-GitHub-Event ping is answered 200; deployment_protection_rule with action requested is decided "
+                "as a deploy of the commit to the environment for the sender, and the answer (approved or "
+                "rejected) is sent to deployment_callback_url through the outbox: at once for allow or deny, when "
+                "the approval request settles for a held deployment. Any other event or action, or a delivery "
+                "already handled (X-GitHub-Delivery), is 202 with ignored. A callback URL outside "
+                "integrations.github.api_url is refused (422).",
+                "security": [],
+                "parameters": [
+                    {"name": n, "in": "header", "required": False, "schema": STRING, "description": d}
+                    for n, d in (
+                        ("X-Hub-Signature-256", "sha256=<hex HMAC-SHA256 of the raw body>."),
+                        ("X-GitHub-Event", "ping, deployment_protection_rule, or anything else (ignored)."),
+                        ("X-GitHub-Delivery", "The delivery id; a redelivery is ignored."),
+                    )
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        JSON: {
+                            "schema": obj(
+                                {},
+                                {
+                                    "action": STRING,
+                                    "environment": STRING,
+                                    "event": STRING,
+                                    "deployment_callback_url": STRING,
+                                    "deployment": {"type": "object"},
+                                    "sender": {"type": "object"},
+                                    "repository": {"type": "object"},
+                                    "installation": {"type": "object"},
+                                },
+                                extra=True,
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(obj({"ok": {"type": "boolean"}, "event": STRING}), "A ping was answered."),
+                    "202": _json(
+                        obj(
+                            {},
+                            {
+                                "decision": {"type": "string", "enum": [o.value for o in Outcome]},
+                                "reason": STRING,
+                                "rules": {"type": "array", "items": STRING},
+                                "request": STRING,
+                                "answer": {"type": "string", "enum": ["approved", "rejected"]},
+                                "callback": STRING,
+                                "ignored": STRING,
+                            },
+                        ),
+                        "Decided and the answer queued for GitHub (or ignored, saying why).",
+                    ),
+                    **{str(c): _json(ref("Error"), _ERRORS[c]) for c in (400, 401, 404, 413, 422)},
+                },
+            }
+        },
         "/api/v1/requests": {
             "get": _op(
                 "List approval requests",
