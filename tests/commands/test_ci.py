@@ -21,6 +21,7 @@ import yaml
 
 from ringfence.adapters.ci import CIEnvironmentError, classify, principal_from_env
 from ringfence.analyze.context import Context
+from ringfence.analyze.kinds import EFFECT_KINDS
 from ringfence.analyze.pipeline import analyze_pipeline
 from ringfence.cli import main
 from ringfence.commands._control import open_control
@@ -153,6 +154,8 @@ def test_pipeline_steps_emit_the_effects_the_packs_judge() -> None:
     merge = _effects(ActionKind.MERGE, {"artifact": "git:" + "e" * 40, "target_branch": "main", "bypass_review": True})
     assert [k for k, _ in merge] == ["git.push", "merge.bypass_review"]
     assert merge[0][1]["branches"] == ("main",)
+    for effects in (deploy, publish, migrate, merge):
+        assert {k for k, _ in effects} <= set(EFFECT_KINDS)
 
 
 @pytest.mark.parametrize(

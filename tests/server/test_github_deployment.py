@@ -302,6 +302,23 @@ def test_the_server_sweeps_the_outbox_by_itself(
     assert [x["body"]["state"] for x in receiver.received] == ["approved"]
 
 
+def test_an_answer_claimed_by_another_server_is_not_sent_twice(
+    make_server: MakeServer, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    server = github_server(make_server, monkeypatch, receiver)
+    receiver.stop()
+    send(server, payload(receiver, "staging"))
+    receiver.start()
+    server.clock.advance(3600)
+    store = server.state.store
+    (item,) = store.due_notifications()
+    assert store.claim_notification(item, until=server.clock() + 60)  # another worker took it
+    assert not store.claim_notification(item, until=server.clock() + 60)
+    assert sweep(server).quiet and receiver.received == []
+    server.clock.advance(61)  # that worker died mid-delivery: the claim lapses
+    assert len(sweep(server).delivered) == 1 and len(receiver.received) == 1
+
+
 def test_a_4xx_from_github_is_not_retried(
     make_server: MakeServer, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
 ) -> None:
