@@ -172,6 +172,24 @@ def test_an_allowed_deployment_is_approved_through_the_callback(
     assert len(receiver.received) == 1
 
 
+def test_a_redelivery_after_a_failure_is_handled(
+    make_server: MakeServer, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    server = github_server(make_server, monkeypatch, receiver)
+    store = server.state.store
+    real = store.add_callback
+
+    def broken(*args: Any, **kw: Any) -> Any:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "add_callback", broken)
+    assert send(server, payload(receiver, "staging"), delivery="d-9").status_code == 500
+    monkeypatch.setattr(store, "add_callback", real)
+    again = send(server, payload(receiver, "staging"), delivery="d-9")
+    assert again.status_code == 202 and again.json()["answer"] == "approved", again.text
+    assert [x["body"]["state"] for x in receiver.received] == ["approved"]
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_held_production_deployment_is_answered_only_once_approved(
     make_server: MakeServer, monkeypatch: pytest.MonkeyPatch, receiver: Receiver, backend: str

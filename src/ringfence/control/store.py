@@ -834,6 +834,11 @@ class ControlStore:
             )
         return bool(rows)
 
+    def seen_nonce(self, value: str) -> bool:
+        """Whether :meth:`remember_nonce` recorded ``value`` (and it has not been pruned)."""
+        with self.reading() as tx:
+            return bool(tx.query("SELECT 1 FROM nonces WHERE value = ?", (value,)))
+
     def remember_nonce(self, value: str, *, keep: float = 600.0) -> bool:
         """Record a one-time value (a Slack request signature); True if it was seen before."""
         now = self.clock()

@@ -7,7 +7,8 @@ handler:
 1. verifies ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the app's webhook
    secret, compared in constant time) — missing or wrong: 401, nothing changes;
 2. answers ``ping`` (200), ignores other events and actions (202, saying so), and
-   ignores a redelivery of a delivery it already handled (``X-GitHub-Delivery``);
+   ignores a redelivery of a delivery it already handled (``X-GitHub-Delivery``,
+   remembered for a day once handled, so a redelivery after a failure is handled);
 3. checks the payload and that ``deployment_callback_url`` is a deployment protection
    callback under the configured API (``integrations.github.api_url``): any other host
    is refused (422), so a forged payload cannot make the server call elsewhere;
@@ -161,7 +162,8 @@ async def deployment_protection(request: Request) -> Response:
     if problem is not None:
         raise HTTPError(422, problem)
     store = state.store
-    seen: bool = bool(delivery) and await asyncio.to_thread(_seen, store, f"github-delivery:{delivery[:100]}")
+    nonce = f"github-delivery:{delivery[:100]}" if delivery else None
+    seen: bool = nonce is not None and await asyncio.to_thread(store.seen_nonce, nonce)
     if seen:
         return JSONResponse({"ignored": "this delivery was already handled"}, status_code=202)
     started = time.perf_counter()
@@ -191,11 +193,13 @@ async def deployment_protection(request: Request) -> Response:
         cb = await asyncio.to_thread(store.add_callback, GITHUB_DEPLOYMENT, callback, document, answer=answer)
         out["answer"] = answer
     out["callback"] = cb.id
+    if nonce is not None:  # remembered once handled: a redelivery after a failure is handled again
+        await asyncio.to_thread(_remember, store, nonce)
     return JSONResponse(out, status_code=202, background=BackgroundTask(_deliver_now, state))
 
 
-def _seen(store: Any, nonce: str) -> bool:
-    return bool(store.remember_nonce(nonce, keep=86400.0))
+def _remember(store: Any, nonce: str) -> None:
+    store.remember_nonce(nonce, keep=86400.0)
 
 
 def _deliver_now(state: ServerState) -> None:
