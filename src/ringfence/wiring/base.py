@@ -112,6 +112,14 @@ def wiring_for(runtime: str) -> RuntimeWiring:
     return found
 
 
+def scope_dir(scope: Scope, project_dir: Path | None = None, home: Path | None = None) -> Path:
+    """Where ``scope``'s configuration lives: the home directory (default: the user's)
+    for ``user``, else the project directory (default: the current one)."""
+    if scope == "user":
+        return home if home is not None else Path.home()
+    return project_dir if project_dir is not None else Path.cwd()
+
+
 def init_hint(runtime: str, scope: Scope | None = None, default_scope: Scope = "project") -> str:
     flag = f" --scope {scope}" if scope is not None and scope != default_scope else ""
     return f"run `ringfence init --agent {runtime}{flag}`"
