@@ -31,17 +31,16 @@ import re
 import tempfile
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from ringfence.wiring.base import Found, Probe, RuntimeWiring, Scope, first_line
-from ringfence.wiring.jsonfile import Plan, SettingsFileError, dump_like, format_pointer, json_type, load, locate
+from ringfence.wiring.base import Found, Probe, RuntimeWiring, Scope, first_line, scope_dir
+from ringfence.wiring.hookfile import NOTHING_TO_REMOVE, Hook, HookFile, planned
+from ringfence.wiring.jsonfile import Plan, json_type, load
 
 RUNTIME = "gemini"
 EVENT = "BeforeTool"
 HOOK_NAME = "ringfence"
-HOOK_MARKER = f" hook {RUNTIME}"
 DEFAULT_TIMEOUT_MS = 30_000
 #: The tools ringfence judges, and every MCP tool (``mcp_<server>_<tool>``; older
 #: versions named them ``<server>__<tool>``).
@@ -64,14 +63,7 @@ PROTECTED_TOOLS: dict[str, str] = {
 
 def settings_path(scope: Scope, project_dir: Path | None = None, home: Path | None = None) -> Path:
     """``<project>/.gemini/settings.json`` or ``~/.gemini/settings.json``."""
-    if scope == "user":
-        return (home if home is not None else Path.home()) / ".gemini" / "settings.json"
-    return (project_dir if project_dir is not None else Path.cwd()) / ".gemini" / "settings.json"
-
-
-def is_ringfence_command(command: object) -> bool:
-    """Whether a hook ``command`` is ringfence's Gemini CLI hook."""
-    return isinstance(command, str) and "ringfence" in command and HOOK_MARKER in command
+    return scope_dir(scope, project_dir, home) / ".gemini" / "settings.json"
 
 
 def matcher_covers(matcher: object, tool_name: str) -> bool:
@@ -96,71 +88,19 @@ def coverage(matcher: object) -> dict[str, bool]:
     return {label: matcher_covers(matcher, name) for label, name in PROTECTED_TOOLS.items()}
 
 
-@dataclass(frozen=True)
-class HookEntry:
-    """One ringfence hook found in a settings file."""
-
-    group_index: int
-    hook_index: int
-    matcher: str | None
-    command: str
-    name: str | None
-
-
-def _type_error(path: Path, text: str | None, pointer: tuple[str | int, ...], value: Any, expected: str) -> NoReturn:
-    where = locate(text, pointer) if text is not None else None
-    line, column = where if where is not None else (None, None)
-    raise SettingsFileError(
-        path,
-        f"{format_pointer(pointer)} is a JSON {json_type(value)}, but Gemini CLI expects {expected}; "
-        "fix it (or move the file away) and run again — nothing was changed",
-        line,
-        column,
-    )
+HOOKS = HookFile(
+    RUNTIME,
+    "Gemini CLI",
+    example_event=EVENT,
+    items='an array of hook definitions ([{"matcher": ..., "hooks": [...]}])',
+    item='a hook definition ({"matcher": ..., "hooks": [...]})',
+    grouped=True,
+    group_needs_hooks=True,
+    coverage=coverage,
+)
 
 
-def _groups(data: dict[str, Any], path: Path, text: str | None) -> list[Any] | None:
-    """The ``hooks.BeforeTool`` array (``None`` if absent), after checking the types."""
-    if "hooks" not in data:
-        return None
-    hooks = data["hooks"]
-    if not isinstance(hooks, dict):
-        _type_error(path, text, ("hooks",), hooks, 'an object of hook events ({"BeforeTool": [...]})')
-    if EVENT not in hooks:
-        return None
-    groups = hooks[EVENT]
-    if not isinstance(groups, list):
-        _type_error(
-            path, text, ("hooks", EVENT), groups, 'an array of hook definitions ([{"matcher": ..., "hooks": [...]}])'
-        )
-    for gi, group in enumerate(groups):
-        if not isinstance(group, dict):
-            _type_error(path, text, ("hooks", EVENT, gi), group, 'a hook definition ({"matcher": ..., "hooks": [...]})')
-        if not isinstance(group.get("hooks"), list):
-            _type_error(path, text, ("hooks", EVENT, gi, "hooks"), group.get("hooks"), "an array of hooks")
-    return groups
-
-
-def _entries(groups: list[Any]) -> list[HookEntry]:
-    found: list[HookEntry] = []
-    for gi, group in enumerate(groups):
-        for hi, hook in enumerate(group["hooks"]):
-            if isinstance(hook, dict) and is_ringfence_command(hook.get("command")):
-                matcher = group.get("matcher")
-                name = hook.get("name")
-                found.append(
-                    HookEntry(
-                        gi,
-                        hi,
-                        matcher if isinstance(matcher, str) else None,
-                        hook["command"],
-                        name if isinstance(name, str) else None,
-                    )
-                )
-    return found
-
-
-def switched_off(data: dict[str, Any], entry: HookEntry) -> str | None:
+def switched_off(data: dict[str, Any], entry: Hook) -> str | None:
     """Why the settings in ``data`` keep ``entry`` from running, or None."""
     for key in ("hooksConfig", "hooks"):
         section = data.get(key)
@@ -174,11 +114,10 @@ def switched_off(data: dict[str, Any], entry: HookEntry) -> str | None:
     return None
 
 
-def read_hooks(path: Path) -> list[HookEntry]:
+def read_hooks(path: Path) -> list[Hook]:
     """Load ``path`` and return its ringfence hooks (a missing file has none)."""
     data, text = load(path)
-    groups = _groups(data, path, text)
-    return [] if groups is None else _entries(groups)
+    return HOOKS.find(data, path, text, (EVENT,))
 
 
 def plan_install(path: Path, command: str, *, matcher: str = MATCHER, timeout: int = DEFAULT_TIMEOUT_MS) -> Plan:
@@ -190,77 +129,23 @@ def plan_install(path: Path, command: str, *, matcher: str = MATCHER, timeout: i
     ringfence hooks are removed, so exactly one remains. Everything else stays as it is.
     """
     data, text = load(path)
-    groups = _groups(data, path, text)
-    entries = [] if groups is None else _entries(groups)
     changes: list[str] = []
     notes: list[str] = []
-    if groups is None:
-        groups = data.setdefault("hooks", {}).setdefault(EVENT, [])
-    if not entries:
-        hook = {"name": HOOK_NAME, "type": "command", "command": command, "timeout": timeout}
-        groups.append({"matcher": matcher, "hooks": [hook]})
-        changes.append(f"add a {EVENT} hook for {matcher!r}: {command}")
-    else:
-        first, *duplicates = entries
-        group = groups[first.group_index]
-        hook = group["hooks"][first.hook_index]
-        if hook.get("type") != "command":
-            hook["type"] = "command"
-            changes.append('set the hook\'s type to "command"')
-        if hook.get("command") != command:
-            changes.append(f"update the hook command: {hook.get('command')} → {command}")
-            hook["command"] = command
-        for key, value in (("name", HOOK_NAME), ("timeout", timeout)):
-            if key not in hook:
-                hook[key] = value
-                changes.append(f"set the hook's {key} to {value!r}")
-        if group.get("matcher") != matcher:
-            if all(isinstance(h, dict) and is_ringfence_command(h.get("command")) for h in group["hooks"]):
-                changes.append(f"set the matcher: {group.get('matcher')!r} → {matcher!r}")
-                group["matcher"] = matcher
-            elif missing := [tool for tool, ok in coverage(group.get("matcher")).items() if not ok]:
-                notes.append(
-                    f"the ringfence hook shares the matcher {group.get('matcher')!r} with other hooks, "
-                    f"which does not cover {', '.join(missing)}; left unchanged"
-                )
-        for entry in reversed(duplicates):
-            dup_group = groups[entry.group_index]
-            del dup_group["hooks"][entry.hook_index]
-            if not dup_group["hooks"]:
-                del groups[entry.group_index]
-            changes.append(f"remove a duplicate ringfence hook: {entry.command}")
-    for entry in _entries(groups):
+    hook = {"name": HOOK_NAME, "type": "command", "command": command, "timeout": timeout}
+    fill = {key: f"set the hook's {key} to {hook[key]!r}" for key in ("name", "timeout")}
+    HOOKS.install_group(data, path, text, EVENT, hook, matcher, fill, changes, notes)
+    for entry in HOOKS.find(data, path, text, (EVENT,)):
         why = switched_off(data, entry)
         if why:
             notes.append(f"the ringfence hook will not run: {why}; change that setting")
-    if not changes:
-        return Plan(path, text, text, (), (*notes, "ringfence is already wired; nothing to change"))
-    return Plan(path, text, dump_like(data, text), tuple(changes), tuple(notes))
+    return planned(path, text, data, changes, notes)
 
 
 def plan_uninstall(path: Path) -> Plan:
     """Plan removing every ringfence hook from ``path``, with the definitions, the
     ``BeforeTool`` array and the ``hooks`` object this leaves empty."""
     data, text = load(path)
-    groups = _groups(data, path, text)
-    entries = [] if groups is None else _entries(groups)
-    if groups is None or not entries:
-        return Plan(path, text, text, (), ("no ringfence hook found; nothing to change",))
-    changes: list[str] = []
-    for entry in reversed(entries):
-        group = groups[entry.group_index]
-        del group["hooks"][entry.hook_index]
-        changes.append(f"remove the {EVENT} hook {entry.command}")
-        if not group["hooks"]:
-            del groups[entry.group_index]
-    changes.reverse()
-    if not groups:
-        del data["hooks"][EVENT]
-        changes.append(f"remove the now empty hooks.{EVENT}")
-        if not data["hooks"]:
-            del data["hooks"]
-            changes.append("remove the now empty hooks")
-    return Plan(path, text, dump_like(data, text), tuple(changes))
+    return planned(path, text, data, HOOKS.remove_all(data, path, text, (EVENT,)), unchanged=NOTHING_TO_REMOVE)
 
 
 # --- talking to the hook as Gemini CLI does ---------------------------------------------------
@@ -315,26 +200,21 @@ class GeminiWiring:
         "trusted folders, and versions where hooks are opt-in need them enabled in settings."
     )
 
-    def settings_path(self, scope: Scope, project_dir: Path, home: Path | None = None) -> Path:
-        return settings_path(scope, project_dir, home)
+    settings_path = staticmethod(settings_path)
+    plan_install = staticmethod(plan_install)
+    plan_uninstall = staticmethod(plan_uninstall)
+    read_answer = staticmethod(read_decision)
 
     def read_paths(self, scopes: Sequence[Scope], project_dir: Path, home: Path | None = None) -> list[Path]:
         return [settings_path(scope, project_dir, home) for scope in ("project", "user") if scope in scopes]
 
-    def plan_install(self, path: Path, command: str) -> Plan:
-        return plan_install(path, command)
-
-    def plan_uninstall(self, path: Path) -> Plan:
-        return plan_uninstall(path)
-
     def find(self, path: Path) -> list[Found]:
         data, text = load(path)
-        groups = _groups(data, path, text)
         found: list[Found] = []
-        for entry in [] if groups is None else _entries(groups):
+        for entry in HOOKS.find(data, path, text, (EVENT,)):
             why = switched_off(data, entry)
             where = f"{EVENT} matcher {entry.matcher!r}" + (f" (does not run: {why})" if why else "")
-            covers = {tool: False for tool in PROTECTED_TOOLS} if why else coverage(entry.matcher)
+            covers = {tool: False for tool in PROTECTED_TOOLS} if why else entry.covers
             found.append(Found(path, entry.command, where, covers))
         return found
 
@@ -343,9 +223,6 @@ class GeminiWiring:
         payload = hook_payload("run_shell_command", tool_input, project_dir)
         env = {"GEMINI_PROJECT_DIR": str(project_dir), "CLAUDE_PROJECT_DIR": str(project_dir)}
         return Probe(json.dumps(payload).encode(), env)
-
-    def read_answer(self, stdout: str) -> tuple[str | None, str]:
-        return read_decision(stdout)
 
 
 WIRING: RuntimeWiring = GeminiWiring()
