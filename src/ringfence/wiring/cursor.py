@@ -25,24 +25,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from ringfence.wiring.base import Found, Probe, RuntimeWiring, Scope, first_line
+from ringfence.wiring.base import Found, Probe, RuntimeWiring, Scope, first_line, scope_dir
 from ringfence.wiring.claude_code import matcher_covers
-from ringfence.wiring.jsonfile import (
-    Plan,
-    SettingsFileError,
-    dump_like,
-    format_pointer,
-    json_type,
-    load,
-    locate,
-)
+from ringfence.wiring.hookfile import NOTHING_TO_REMOVE, Hook, HookFile, planned
+from ringfence.wiring.jsonfile import Plan, load
 
 RUNTIME = "cursor"
-HOOK_MARKER = f" hook {RUNTIME}"
 DEFAULT_TIMEOUT = 30  # seconds, as Cursor reads ``timeout``
 VERSION = 1
 #: The tools ``preToolUse`` sends to ringfence: file writes, deletes and searches (shell,
@@ -74,92 +65,33 @@ PROTECTED: dict[str, tuple[str, str | None]] = {
 
 def settings_path(scope: Scope, project_dir: Path | None = None, home: Path | None = None) -> Path:
     """``<project>/.cursor/hooks.json`` or ``~/.cursor/hooks.json``."""
-    if scope == "user":
-        return (home if home is not None else Path.home()) / ".cursor" / "hooks.json"
-    return (project_dir if project_dir is not None else Path.cwd()) / ".cursor" / "hooks.json"
+    return scope_dir(scope, project_dir, home) / ".cursor" / "hooks.json"
 
 
-def is_ringfence_command(command: object) -> bool:
-    """Whether a hook ``command`` is ringfence's Cursor hook."""
-    return isinstance(command, str) and "ringfence" in command and HOOK_MARKER in command
+HOOKS = HookFile(
+    RUNTIME,
+    "Cursor",
+    example_event="beforeShellExecution",
+    items='an array of hooks ([{"command": ...}])',
+    item='a hook ({"command": ...})',
+    grouped=False,
+)
 
 
-@dataclass(frozen=True)
-class HookEntry:
-    """One ringfence hook found in a hooks file."""
-
-    event: str
-    index: int
-    command: str
-    matcher: str | None
-    fail_closed: bool
-
-    @property
-    def covers(self) -> dict[str, bool]:
-        return {
-            label: event == self.event and (tool is None or matcher_covers(self.matcher, tool))
-            for label, (event, tool) in PROTECTED.items()
-        }
+def covers(entry: Hook) -> dict[str, bool]:
+    """For each of :data:`PROTECTED`, whether the hook ``entry`` gates it."""
+    return {
+        label: event == entry.event and (tool is None or matcher_covers(entry.matcher, tool))
+        for label, (event, tool) in PROTECTED.items()
+    }
 
 
-def _type_error(path: Path, text: str | None, pointer: tuple[str | int, ...], value: Any, expected: str) -> NoReturn:
-    where = locate(text, pointer) if text is not None else None
-    line, column = where if where is not None else (None, None)
-    raise SettingsFileError(
-        path,
-        f"{format_pointer(pointer)} is a JSON {json_type(value)}, but Cursor expects {expected}; "
-        "fix it (or move the file away) and run again — nothing was changed",
-        line,
-        column,
-    )
-
-
-def _event_list(data: dict[str, Any], path: Path, text: str | None, event: str) -> list[Any] | None:
-    """The ``hooks.<event>`` array (``None`` if absent), after checking the types."""
-    if "hooks" not in data:
-        return None
-    hooks = data["hooks"]
-    if not isinstance(hooks, dict):
-        _type_error(path, text, ("hooks",), hooks, 'an object of hook events ({"beforeShellExecution": [...]})')
-    if event not in hooks:
-        return None
-    entries = hooks[event]
-    if not isinstance(entries, list):
-        _type_error(path, text, ("hooks", event), entries, 'an array of hooks ([{"command": ...}])')
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            _type_error(path, text, ("hooks", event, i), entry, 'a hook ({"command": ...})')
-    return entries
-
-
-def _ours(entries: list[Any], event: str) -> list[HookEntry]:
-    found = []
-    for i, entry in enumerate(entries):
-        if is_ringfence_command(entry.get("command")):
-            matcher = entry.get("matcher")
-            found.append(
-                HookEntry(
-                    event,
-                    i,
-                    entry["command"],
-                    matcher if isinstance(matcher, str) else None,
-                    entry.get("failClosed") is True,
-                )
-            )
-    return found
-
-
-def find_hooks(data: dict[str, Any], path: Path, text: str | None = None) -> list[HookEntry]:
+def find_hooks(data: dict[str, Any], path: Path, text: str | None = None) -> list[Hook]:
     """Every ringfence hook in parsed hooks ``data`` (read from ``path``)."""
-    found: list[HookEntry] = []
-    for event in EVENTS:
-        entries = _event_list(data, path, text, event)
-        if entries is not None:
-            found += _ours(entries, event)
-    return found
+    return HOOKS.find(data, path, text, EVENTS)
 
 
-def read_hooks(path: Path) -> list[HookEntry]:
+def read_hooks(path: Path) -> list[Hook]:
     """Load ``path`` and return its ringfence hooks (a missing file has none)."""
     data, text = load(path)
     return find_hooks(data, path, text)
@@ -194,11 +126,10 @@ def plan_install(path: Path, command: str, *, timeout: int = DEFAULT_TIMEOUT) ->
         notes.append(f"the file declares version {version!r}; Cursor reads version {VERSION}")
     for event, matcher in EVENTS.items():
         decides = event in DECIDE_EVENTS
-        entries = _event_list(data, path, text, event)
+        entries = HOOKS.event_items(data, path, text, event)
+        ours = [] if entries is None else HOOKS.ours(entries, event)
         if entries is None:
-            hooks = data.setdefault("hooks", {})
-            entries = hooks.setdefault(event, [])
-        ours = _ours(entries, event)
+            entries = data.setdefault("hooks", {}).setdefault(event, [])
         if not ours:
             entries.append(_wanted(command, matcher, timeout, decides))
             changes.append(f"add a {event} hook{f' for {matcher!r}' if matcher else ''}: {command}")
@@ -223,33 +154,14 @@ def plan_install(path: Path, command: str, *, timeout: int = DEFAULT_TIMEOUT) ->
         for dup in reversed(duplicates):
             del entries[dup.index]
             changes.append(f"remove a duplicate ringfence {event} hook: {dup.command}")
-    if not changes:
-        return Plan(path, text, text, (), (*notes, "ringfence is already wired; nothing to change"))
-    return Plan(path, text, dump_like(data, text), tuple(changes), tuple(notes))
+    return planned(path, text, data, changes, notes)
 
 
 def plan_uninstall(path: Path) -> Plan:
     """Plan removing every ringfence hook from ``path``, with the event lists and the
     ``hooks`` object this leaves empty. Everything else stays."""
     data, text = load(path)
-    changes: list[str] = []
-    for event in EVENTS:
-        entries = _event_list(data, path, text, event)
-        if not entries:
-            continue
-        ours = _ours(entries, event)
-        for entry in reversed(ours):
-            del entries[entry.index]
-        changes += [f"remove the {event} hook {entry.command}" for entry in ours]
-        if ours and not entries:
-            del data["hooks"][event]
-            changes.append(f"remove the now empty hooks.{event}")
-    if not changes:
-        return Plan(path, text, text, (), ("no ringfence hook found; nothing to change",))
-    if "hooks" in data and not data["hooks"]:
-        del data["hooks"]
-        changes.append("remove the now empty hooks")
-    return Plan(path, text, dump_like(data, text), tuple(changes))
+    return planned(path, text, data, HOOKS.remove_all(data, path, text, EVENTS), unchanged=NOTHING_TO_REMOVE)
 
 
 # --- the runtime wiring the commands use ------------------------------------------------------
@@ -297,38 +209,26 @@ class CursorWiring:
     protected = tuple(PROTECTED)
     restart = "Cursor reloads hooks.json when it changes; check the Hooks tab in Cursor Settings (restart if absent)."
 
-    def settings_path(self, scope: Scope, project_dir: Path, home: Path | None = None) -> Path:
-        return settings_path(scope, project_dir, home)
+    settings_path = staticmethod(settings_path)
+    plan_install = staticmethod(plan_install)
+    plan_uninstall = staticmethod(plan_uninstall)
+    read_answer = staticmethod(read_decision)
 
     def read_paths(self, scopes: Sequence[Scope], project_dir: Path, home: Path | None = None) -> list[Path]:
-        files: list[Path] = []
-        if "project" in scopes:
-            files.append(settings_path("project", project_dir))
-        if "user" in scopes:
-            files.append(settings_path("user", home=home))
-        return files
-
-    def plan_install(self, path: Path, command: str) -> Plan:
-        return plan_install(path, command)
-
-    def plan_uninstall(self, path: Path) -> Plan:
-        return plan_uninstall(path)
+        return [settings_path(scope, project_dir, home) for scope in ("project", "user") if scope in scopes]
 
     def find(self, path: Path) -> list[Found]:
         found = []
         for entry in read_hooks(path):
             where = entry.event + (f" matcher {entry.matcher!r}" if entry.matcher else "")
-            if entry.event in DECIDE_EVENTS and not entry.fail_closed:
+            if entry.event in DECIDE_EVENTS and entry.settings.get("failClosed") is not True:
                 where += " (no failClosed: a failing hook lets the action run)"
-            found.append(Found(path, entry.command, where, entry.covers))
+            found.append(Found(path, entry.command, where, covers(entry)))
         return found
 
     def probe(self, shell_command: str, project_dir: Path, tag: str) -> Probe:
         payload = shell_payload(shell_command, project_dir, tag)
         return Probe(json.dumps(payload).encode(), {"CURSOR_PROJECT_DIR": str(project_dir)})
-
-    def read_answer(self, stdout: str) -> tuple[str | None, str]:
-        return read_decision(stdout)
 
 
 WIRING: RuntimeWiring = CursorWiring()
