@@ -24,18 +24,17 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from ringfence.wiring.base import Found, Probe, RuntimeWiring, Scope, first_line
-from ringfence.wiring.jsonfile import Plan, SettingsFileError, dump_like, format_pointer, json_type, load, locate
+from ringfence.wiring.base import Found, Probe, RuntimeWiring, Scope, first_line, scope_dir
+from ringfence.wiring.hookfile import NOTHING_TO_REMOVE, Hook, HookFile, planned
+from ringfence.wiring.jsonfile import Plan, SettingsFileError, json_type, load
 
 RUNTIME = "copilot"
 EVENT = "preToolUse"
 VERSION = 1
 FILE_NAME = "ringfence.json"
-HOOK_MARKER = f" hook {RUNTIME}"
 DEFAULT_TIMEOUT_SEC = 30
 SCOPES: tuple[Scope, ...] = ("project", "user")
 
@@ -52,19 +51,12 @@ PROTECTED_TOOLS: dict[str, str] = {
 
 def hooks_dir(scope: Scope, project_dir: Path | None = None, home: Path | None = None) -> Path:
     """``<project>/.github/hooks`` or ``~/.copilot/hooks``."""
-    if scope == "user":
-        return (home if home is not None else Path.home()) / ".copilot" / "hooks"
-    return (project_dir if project_dir is not None else Path.cwd()) / ".github" / "hooks"
+    return scope_dir(scope, project_dir, home) / (".copilot" if scope == "user" else ".github") / "hooks"
 
 
 def settings_path(scope: Scope, project_dir: Path | None = None, home: Path | None = None) -> Path:
     """The file ringfence writes: ``ringfence.json`` in :func:`hooks_dir`."""
     return hooks_dir(scope, project_dir, home) / FILE_NAME
-
-
-def is_ringfence_command(command: object) -> bool:
-    """Whether a hook's ``bash`` command is ringfence's Copilot CLI hook."""
-    return isinstance(command, str) and "ringfence" in command and HOOK_MARKER in command
 
 
 def matcher_covers(matcher: object, tool_name: str) -> bool:
@@ -84,55 +76,21 @@ def coverage(matcher: object) -> dict[str, bool]:
     return {label: matcher_covers(matcher, name) for label, name in PROTECTED_TOOLS.items()}
 
 
-@dataclass(frozen=True)
-class HookEntry:
-    index: int
-    command: str
-    matcher: str | None
+HOOKS = HookFile(
+    RUNTIME,
+    "Copilot CLI",
+    example_event=EVENT,
+    items='an array of hooks ([{"type": "command", "bash": ...}])',
+    item='a hook ({"type": "command", "bash": ...})',
+    grouped=False,
+    command_key="bash",
+    coverage=coverage,
+)
 
 
-def _type_error(path: Path, text: str | None, pointer: tuple[str | int, ...], value: Any, expected: str) -> NoReturn:
-    where = locate(text, pointer) if text is not None else None
-    line, column = where if where is not None else (None, None)
-    raise SettingsFileError(
-        path,
-        f"{format_pointer(pointer)} is a JSON {json_type(value)}, but Copilot CLI expects {expected}; "
-        "fix it (or move the file away) and run again — nothing was changed",
-        line,
-        column,
-    )
-
-
-def _hooks(data: dict[str, Any], path: Path, text: str | None) -> list[Any] | None:
-    """The ``hooks.preToolUse`` array (``None`` if absent), after checking the types."""
-    if "hooks" not in data:
-        return None
-    hooks = data["hooks"]
-    if not isinstance(hooks, dict):
-        _type_error(path, text, ("hooks",), hooks, 'an object of hook events ({"preToolUse": [...]})')
-    if EVENT not in hooks:
-        return None
-    entries = hooks[EVENT]
-    if not isinstance(entries, list):
-        _type_error(path, text, ("hooks", EVENT), entries, 'an array of hooks ([{"type": "command", "bash": ...}])')
-    for i, hook in enumerate(entries):
-        if not isinstance(hook, dict):
-            _type_error(path, text, ("hooks", EVENT, i), hook, 'a hook ({"type": "command", "bash": ...})')
-    return entries
-
-
-def _entries(hooks: list[Any]) -> list[HookEntry]:
-    return [
-        HookEntry(i, hook["bash"], hook.get("matcher") if isinstance(hook.get("matcher"), str) else None)
-        for i, hook in enumerate(hooks)
-        if is_ringfence_command(hook.get("bash"))
-    ]
-
-
-def read_hooks(path: Path) -> list[HookEntry]:
+def read_hooks(path: Path) -> list[Hook]:
     data, text = load(path)
-    hooks = _hooks(data, path, text)
-    return [] if hooks is None else _entries(hooks)
+    return HOOKS.find(data, path, text, (EVENT,))
 
 
 def plan_install(path: Path, command: str, *, timeout: int = DEFAULT_TIMEOUT_SEC) -> Plan:
@@ -149,8 +107,8 @@ def plan_install(path: Path, command: str, *, timeout: int = DEFAULT_TIMEOUT_SEC
             f"version is {data['version']!r}, but Copilot CLI reads hook files of version {VERSION}; "
             "fix it (or move the file away) and run again — nothing was changed",
         )
-    hooks = _hooks(data, path, text)
-    entries = [] if hooks is None else _entries(hooks)
+    hooks = HOOKS.event_items(data, path, text, EVENT)
+    entries = [] if hooks is None else HOOKS.ours(hooks, EVENT)
     changes: list[str] = []
     if "version" not in data:
         data = {"version": VERSION, **data}
@@ -178,9 +136,7 @@ def plan_install(path: Path, command: str, *, timeout: int = DEFAULT_TIMEOUT_SEC
         for entry in reversed(duplicates):
             del hooks[entry.index]
             changes.append(f"remove a duplicate ringfence hook: {entry.command}")
-    if not changes:
-        return Plan(path, text, text, (), ("ringfence is already wired; nothing to change",))
-    return Plan(path, text, dump_like(data, text), tuple(changes))
+    return planned(path, text, data, changes)
 
 
 def plan_uninstall(path: Path) -> Plan:
@@ -188,25 +144,11 @@ def plan_uninstall(path: Path) -> Plan:
     ``hooks`` object this leaves empty; ringfence's own ``ringfence.json`` is deleted when
     nothing but its version is left."""
     data, text = load(path)
-    hooks = _hooks(data, path, text)
-    entries = [] if hooks is None else _entries(hooks)
-    if hooks is None or not entries:
-        return Plan(path, text, text, (), ("no ringfence hook found; nothing to change",))
-    changes: list[str] = []
-    for entry in reversed(entries):
-        del hooks[entry.index]
-        changes.append(f"remove the {EVENT} hook {entry.command}")
-    changes.reverse()
-    if not hooks:
-        del data["hooks"][EVENT]
-        changes.append(f"remove the now empty hooks.{EVENT}")
-        if not data["hooks"]:
-            del data["hooks"]
-            changes.append("remove the now empty hooks")
-    if path.name == FILE_NAME and data == {"version": VERSION}:  # ringfence's own file, holding nothing else
+    changes = HOOKS.remove_all(data, path, text, (EVENT,))
+    if changes and path.name == FILE_NAME and data == {"version": VERSION}:  # ringfence's own file, now empty
         changes.append(f"delete {path.name}, which holds nothing else")
         return Plan(path, text, None, tuple(changes))
-    return Plan(path, text, dump_like(data, text), tuple(changes))
+    return planned(path, text, data, changes, unchanged=NOTHING_TO_REMOVE)
 
 
 # --- talking to the hook as Copilot CLI does --------------------------------------------------
@@ -251,8 +193,10 @@ class CopilotWiring:
     protected = tuple(PROTECTED_TOOLS)
     restart = "Copilot CLI loads hook files when a session starts: restart running `copilot` sessions."
 
-    def settings_path(self, scope: Scope, project_dir: Path, home: Path | None = None) -> Path:
-        return settings_path(scope, project_dir, home)
+    settings_path = staticmethod(settings_path)
+    plan_install = staticmethod(plan_install)
+    plan_uninstall = staticmethod(plan_uninstall)
+    read_answer = staticmethod(read_decision)
 
     def read_paths(self, scopes: Sequence[Scope], project_dir: Path, home: Path | None = None) -> list[Path]:
         files: list[Path] = []
@@ -265,31 +209,21 @@ class CopilotWiring:
             files += [ours, *others]
         return files
 
-    def plan_install(self, path: Path, command: str) -> Plan:
-        return plan_install(path, command)
-
-    def plan_uninstall(self, path: Path) -> Plan:
-        return plan_uninstall(path)
-
     def find(self, path: Path) -> list[Found]:
         data, text = load(path)
-        hooks = _hooks(data, path, text)
         found: list[Found] = []
-        for entry in [] if hooks is None else _entries(hooks):
+        for entry in HOOKS.find(data, path, text, (EVENT,)):
             if data.get("version") != VERSION:
                 why = f"version is {data.get('version')!r}, not {VERSION}: Copilot CLI does not read this file"
                 found.append(Found(path, entry.command, f"{EVENT} ({why})", {t: False for t in PROTECTED_TOOLS}))
                 continue
             where = EVENT + (f" matcher {entry.matcher!r}" if entry.matcher is not None else " (every tool)")
-            found.append(Found(path, entry.command, where, coverage(entry.matcher)))
+            found.append(Found(path, entry.command, where, entry.covers))
         return found
 
     def probe(self, shell_command: str, project_dir: Path, tag: str) -> Probe:
         args = {"command": shell_command, "description": f"ringfence doctor probe ({tag})"}
         return Probe(json.dumps(hook_payload("bash", args, project_dir)).encode())
-
-    def read_answer(self, stdout: str) -> tuple[str | None, str]:
-        return read_decision(stdout)
 
 
 WIRING: RuntimeWiring = CopilotWiring()
