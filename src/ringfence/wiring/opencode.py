@@ -233,8 +233,10 @@ class OpenCodeWiring:
     protected = PROTECTED
     restart = "OpenCode loads plugins at start-up: restart running OpenCode sessions."
 
-    def settings_path(self, scope: Scope, project_dir: Path, home: Path | None = None) -> Path:
-        return settings_path(scope, project_dir, home)
+    settings_path = staticmethod(settings_path)
+    plan_install = staticmethod(plan_install)
+    plan_uninstall = staticmethod(plan_uninstall)
+    read_answer = staticmethod(read_decision)
 
     def read_paths(self, scopes: Sequence[Scope], project_dir: Path, home: Path | None = None) -> list[Path]:
         files: list[Path] = []
@@ -242,12 +244,6 @@ class OpenCodeWiring:
             if scope in scopes:
                 files += [d / FILE_NAME for d in plugin_dirs(scope, project_dir, home)]
         return files
-
-    def plan_install(self, path: Path, command: str) -> Plan:
-        return plan_install(path, command)
-
-    def plan_uninstall(self, path: Path) -> Plan:
-        return plan_uninstall(path)
 
     def find(self, path: Path) -> list[Found]:
         text = read_text(path)
@@ -266,9 +262,6 @@ class OpenCodeWiring:
         args = {"command": shell_command, "description": "ringfence doctor probe"}
         payload = hook_payload("bash", args, project_dir, tag)
         return Probe(json.dumps(payload).encode(), {})
-
-    def read_answer(self, stdout: str) -> tuple[str | None, str]:
-        return read_decision(stdout)
 
 
 WIRING: RuntimeWiring = OpenCodeWiring()
