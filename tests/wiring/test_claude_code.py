@@ -29,6 +29,7 @@ from ringfence.wiring.claude_code import (
     settings_path,
 )
 from ringfence.wiring.jsonfile import Plan, SettingsFileError, apply
+from tests.wiring.helpers import write
 
 CMD = "/opt/rf/.venv/bin/ringfence hook claude-code"
 CMD2 = "/home/me/new/.venv/bin/ringfence hook claude-code"
@@ -68,13 +69,6 @@ FIXTURES: dict[str, dict[str, Any]] = {
 def ordered(value: Any) -> str:
     """Key order matters: compare documents as order-preserving JSON text."""
     return json.dumps(value)
-
-
-def write(path: Path, data: Any, indent: int | str = 2) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
-    path.write_text(text, encoding="utf-8")
-    return text
 
 
 def settings(tmp_path: Path) -> Path:

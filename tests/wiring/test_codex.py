@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ringfence.cli import main
-from ringfence.commands.doctor import diagnose
 from ringfence.wiring import codex
 from ringfence.wiring.base import WIRINGS, wiring_for
 from ringfence.wiring.command import hook_command
 from ringfence.wiring.jsonfile import SettingsFileError, apply
+from tests.wiring.helpers import assert_ok, doctor, init, uninstall, write
 
 COMMAND = "/opt/ringfence/bin/ringfence hook codex"
 
@@ -45,35 +43,8 @@ RICH: dict[str, Any] = {
 }
 
 
-@pytest.fixture()
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name in list(os.environ):
-        if name.startswith("RINGFENCE_") or name == "CODEX_HOME":
-            monkeypatch.delenv(name)
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    monkeypatch.setenv("RINGFENCE_DAEMON", "0")
-    project = tmp_path / "repo"
-    (project / ".git").mkdir(parents=True)
-    yield project
-
-
-def write(path: Path, doc: object, indent: int | str = 2) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(doc, indent=indent) + "\n"
-    path.write_text(text)
-    return text
-
-
 def hooks_json(project: Path) -> Path:
     return project / ".codex" / "hooks.json"
-
-
-def doctor(project: Path, scope: str = "project") -> Any:
-    return diagnose([scope], project, home=project.parent / "home", runtime="codex", remote=False)  # type: ignore[list-item]
 
 
 def test_registered_and_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -217,52 +188,52 @@ def test_read_decision_is_what_codex_accepts() -> None:
 
 
 def test_cli_dry_run_writes_nothing(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["init", "--agent", "codex", "--project-dir", str(isolated), "--dry-run"]) == 0
+    assert init("codex", isolated, "--dry-run") == 0
     assert not (isolated / ".codex").exists()
     assert "hook codex" in capsys.readouterr().out
     path = hooks_json(isolated)
     text = write(path, RICH)
-    assert main(["init", "--agent", "codex", "--project-dir", str(isolated), "--dry-run"]) == 0
+    assert init("codex", isolated, "--dry-run") == 0
     assert path.read_text() == text and sorted(os.listdir(path.parent)) == ["hooks.json"]
 
 
 def test_cli_round_trip_and_doctor(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = hooks_json(isolated)
     text = write(path, RICH)
-    assert main(["init", "--agent", "codex", "--project-dir", str(isolated)]) == 0
+    assert init("codex", isolated) == 0
     assert [h.command for h in codex.read_hooks(path)] == [hook_command("codex")]
-    assert main(["init", "--agent", "codex", "--project-dir", str(isolated)]) == 0
+    assert init("codex", isolated) == 0
     assert "already wired" in capsys.readouterr().out
-    report = doctor(isolated)
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    report = doctor("codex", isolated)
+    assert_ok(report)
     assert report.title == "Codex CLI" and "deny" in report.check("dangerous denied").detail
-    assert main(["uninstall", "--agent", "codex", "--project-dir", str(isolated)]) == 0
+    assert uninstall("codex", isolated) == 0
     assert path.read_text() == text
     assert len(list(path.parent.glob("hooks.json.ringfence-backup-*"))) == 2
 
 
 def test_cli_user_scope(isolated: Path) -> None:
-    assert main(["init", "--agent", "codex", "--scope", "user", "--project-dir", str(isolated)]) == 0
+    assert init("codex", isolated, "--scope", "user") == 0
     user = isolated.parent / "home" / ".codex" / "hooks.json"
     assert codex.read_hooks(user) and not (isolated / ".codex").exists()
-    report = doctor(isolated, "user")
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    report = doctor("codex", isolated, "user")
+    assert_ok(report)
 
 
 def test_doctor_detects_missing_wiring(isolated: Path) -> None:
-    report = doctor(isolated)
+    report = doctor("codex", isolated)
     assert not report.check("settings file").ok and not report.check("hook wired").ok
     write(hooks_json(isolated), RICH)  # a hooks file without ringfence
-    report = doctor(isolated)
+    report = doctor("codex", isolated)
     assert report.check("settings file").ok and not report.check("hook wired").ok
 
 
 def test_doctor_detects_a_removed_hook(isolated: Path) -> None:
     path = hooks_json(isolated)
     apply(codex.plan_install(path, hook_command("codex")))
-    assert doctor(isolated).ok
+    assert doctor("codex", isolated).ok
     apply(codex.plan_uninstall(path))
-    assert not doctor(isolated).check("hook wired").ok
+    assert not doctor("codex", isolated).check("hook wired").ok
 
 
 def test_doctor_detects_a_narrowed_matcher(isolated: Path) -> None:
@@ -274,7 +245,7 @@ def test_doctor_detects_a_narrowed_matcher(isolated: Path) -> None:
             }
         },
     )
-    report = doctor(isolated)
+    report = doctor("codex", isolated)
     covered = report.check("tools covered")
     assert not covered.ok and "apply_patch ✗" in covered.detail and "mcp ✗" in covered.detail
     assert report.check("dangerous denied").ok and report.check("safe allowed").ok
@@ -282,14 +253,14 @@ def test_doctor_detects_a_narrowed_matcher(isolated: Path) -> None:
 
 def test_doctor_detects_a_missing_program(isolated: Path) -> None:
     apply(codex.plan_install(hooks_json(isolated), "/nonexistent/ringfence hook codex"))
-    report = doctor(isolated)
+    report = doctor("codex", isolated)
     assert not report.check("command executable").ok
     assert not report.check("dangerous denied").ok
 
 
 def test_doctor_detects_a_hook_that_prints_text_first(isolated: Path) -> None:
     apply(codex.plan_install(hooks_json(isolated), f"echo checking; {hook_command('codex')}"))
-    danger = doctor(isolated).check("dangerous denied")
+    danger = doctor("codex", isolated).check("dangerous denied")
     assert not danger.ok and "allow" in danger.detail
 
 
@@ -297,7 +268,7 @@ def test_doctor_detects_an_invalid_file(isolated: Path) -> None:
     path = hooks_json(isolated)
     path.parent.mkdir()
     path.write_text('{"hooks": {"PreToolUse": [')
-    report = doctor(isolated)
+    report = doctor("codex", isolated)
     assert not report.check("settings file").ok and "invalid JSON" in report.check("settings file").detail
 
 
@@ -306,5 +277,5 @@ def test_doctor_detects_a_file_codex_ignores(isolated: Path) -> None:
     apply(codex.plan_install(path, hook_command("codex")))
     doc = json.loads(path.read_text())
     write(path, {"$schema": "x", **doc})
-    report = doctor(isolated)
+    report = doctor("codex", isolated)
     assert not report.check("settings file").ok and "accepts only" in report.check("settings file").detail

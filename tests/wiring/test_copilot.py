@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ringfence.cli import main
-from ringfence.commands.doctor import diagnose
 from ringfence.wiring import copilot
 from ringfence.wiring.base import wiring_for
 from ringfence.wiring.command import hook_command
 from ringfence.wiring.jsonfile import SettingsFileError, apply
+from tests.wiring.helpers import assert_ok, doctor, init, uninstall, write
 
 COMMAND = "/opt/ringfence/bin/ringfence hook copilot"
 OURS = {"type": "command", "bash": COMMAND, "timeoutSec": copilot.DEFAULT_TIMEOUT_SEC}
@@ -39,29 +37,6 @@ RICH: dict[str, Any] = {
         "postToolUse": [{"type": "command", "bash": "./scripts/after.sh"}],
     },
 }
-
-
-@pytest.fixture()
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name in list(os.environ):
-        if name.startswith("RINGFENCE_"):
-            monkeypatch.delenv(name)
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    monkeypatch.setenv("RINGFENCE_DAEMON", "0")
-    project = tmp_path / "repo"
-    (project / ".git").mkdir(parents=True)
-    yield project
-
-
-def write(path: Path, doc: object, indent: int = 2) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(doc, indent=indent) + "\n"
-    path.write_text(text)
-    return text
 
 
 def ours(project: Path) -> Path:
@@ -177,50 +152,50 @@ def test_read_decision() -> None:
 
 
 def test_cli_dry_run_writes_nothing(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["init", "--agent", "copilot", "--project-dir", str(isolated), "--dry-run"]) == 0
+    assert init("copilot", isolated, "--dry-run") == 0
     assert not (isolated / ".github").exists()
     assert "hook copilot" in capsys.readouterr().out
-    assert main(["init", "--agent", "copilot", "--project-dir", str(isolated)]) == 0
+    assert init("copilot", isolated) == 0
     text = ours(isolated).read_text()
-    assert main(["uninstall", "--agent", "copilot", "--project-dir", str(isolated), "--dry-run"]) == 0
+    assert uninstall("copilot", isolated, "--dry-run") == 0
     assert ours(isolated).read_text() == text
 
 
 def test_cli_round_trip_and_doctor(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     team = write(isolated / ".github" / "hooks" / "team.json", RICH)
-    assert main(["init", "--agent", "copilot", "--project-dir", str(isolated)]) == 0
+    assert init("copilot", isolated) == 0
     assert [h.command for h in copilot.read_hooks(ours(isolated))] == [hook_command("copilot")]
-    assert main(["init", "--agent", "copilot", "--project-dir", str(isolated)]) == 0
+    assert init("copilot", isolated) == 0
     assert "already wired" in capsys.readouterr().out
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="copilot", remote=False)
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    report = doctor("copilot", isolated)
+    assert_ok(report)
     assert report.title == "Copilot CLI"
-    assert main(["uninstall", "--agent", "copilot", "--project-dir", str(isolated)]) == 0
+    assert uninstall("copilot", isolated) == 0
     assert not ours(isolated).exists()
     assert (isolated / ".github" / "hooks" / "team.json").read_text() == team
     assert sorted(os.listdir(isolated / ".github" / "hooks")) == ["team.json"]
 
 
 def test_cli_user_scope(isolated: Path) -> None:
-    assert main(["init", "--agent", "copilot", "--scope", "user", "--project-dir", str(isolated)]) == 0
+    assert init("copilot", isolated, "--scope", "user") == 0
     user = isolated.parent / "home" / ".copilot" / "hooks" / "ringfence.json"
     assert copilot.read_hooks(user) and not (isolated / ".github").exists()
-    report = diagnose(["user"], isolated, home=isolated.parent / "home", runtime="copilot", remote=False)
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    report = doctor("copilot", isolated, "user")
+    assert_ok(report)
 
 
 def test_doctor_detects_missing_wiring(isolated: Path) -> None:
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="copilot", remote=False)
+    report = doctor("copilot", isolated)
     assert not report.check("settings file").ok and not report.check("hook wired").ok
     write(isolated / ".github" / "hooks" / "team.json", RICH)
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="copilot", remote=False)
+    report = doctor("copilot", isolated)
     assert report.check("settings file").ok and not report.check("hook wired").ok
 
 
 def test_doctor_finds_a_hook_in_another_file_and_its_matcher(isolated: Path) -> None:
     hook = {"type": "command", "bash": hook_command("copilot"), "matcher": "bash"}
     write(isolated / ".github" / "hooks" / "guard.json", {"version": 1, "hooks": {"preToolUse": [hook]}})
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="copilot", remote=False)
+    report = doctor("copilot", isolated)
     assert report.check("hook wired").ok and "guard.json" in report.check("hook wired").detail
     covered = report.check("tools covered")
     assert not covered.ok and "edit ✗" in covered.detail
@@ -232,16 +207,16 @@ def test_doctor_detects_a_removed_hook_and_a_wrong_version(isolated: Path) -> No
     apply(copilot.plan_install(path, hook_command("copilot")))
     doc = json.loads(path.read_text())
     write(path, {**doc, "version": 2})
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="copilot", remote=False)
+    report = doctor("copilot", isolated)
     assert not report.check("tools covered").ok and "does not read this file" in report.check("hook wired").detail
     write(path, {"version": 1, "hooks": {"preToolUse": []}})
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="copilot", remote=False)
+    report = doctor("copilot", isolated)
     assert not report.check("hook wired").ok
 
 
 def test_doctor_detects_a_missing_program(isolated: Path) -> None:
     apply(copilot.plan_install(ours(isolated), "/nonexistent/ringfence hook copilot"))
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="copilot", remote=False)
+    report = doctor("copilot", isolated)
     assert not report.check("command executable").ok
     assert not report.check("dangerous denied").ok
 
@@ -250,5 +225,5 @@ def test_doctor_detects_an_invalid_file(isolated: Path) -> None:
     path = isolated / ".github" / "hooks" / "broken.json"
     path.parent.mkdir(parents=True)
     path.write_text('{"version": 1,,}')
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="copilot", remote=False)
+    report = doctor("copilot", isolated)
     assert not report.check("settings file").ok and "invalid JSON" in report.check("settings file").detail

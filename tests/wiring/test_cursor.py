@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ringfence.cli import main
-from ringfence.commands.doctor import diagnose
 from ringfence.wiring import cursor
 from ringfence.wiring.base import wiring_for
 from ringfence.wiring.command import hook_command
 from ringfence.wiring.jsonfile import SettingsFileError, apply
+from tests.wiring.helpers import assert_ok, doctor, init, uninstall, write
 
 COMMAND = "/opt/ringfence/bin/ringfence hook cursor"
 
@@ -29,30 +26,6 @@ RICH = {
     },
     "x-team": {"owner": "platform"},
 }
-
-
-@pytest.fixture()
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A project directory; HOME and XDG dirs inside tmp_path, no RINGFENCE_* leaking in."""
-    for name in list(os.environ):
-        if name.startswith("RINGFENCE_"):
-            monkeypatch.delenv(name)
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    monkeypatch.setenv("RINGFENCE_DAEMON", "0")
-    project = tmp_path / "repo"
-    (project / ".git").mkdir(parents=True)
-    yield project
-
-
-def write(path: Path, doc: object, indent: int = 2) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(doc, indent=indent) + "\n"
-    path.write_text(text)
-    return text
 
 
 def test_paths(tmp_path: Path) -> None:
@@ -164,7 +137,7 @@ def test_read_decision() -> None:
 
 
 def test_cli_dry_run_writes_nothing(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["init", "--agent", "cursor", "--project-dir", str(isolated), "--dry-run"]) == 0
+    assert init("cursor", isolated, "--dry-run") == 0
     assert not (isolated / ".cursor").exists()
     out = capsys.readouterr().out
     assert "beforeShellExecution" in out and "dry run" in out
@@ -173,27 +146,27 @@ def test_cli_dry_run_writes_nothing(isolated: Path, capsys: pytest.CaptureFixtur
 def test_cli_round_trip_and_doctor(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = isolated / ".cursor" / "hooks.json"
     original = write(path, RICH)
-    assert main(["init", "--agent", "cursor", "--project-dir", str(isolated)]) == 0
+    assert init("cursor", isolated) == 0
     assert hook_command("cursor") in path.read_text()
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="cursor", remote=False)
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    report = doctor("cursor", isolated)
+    assert_ok(report)
     assert report.check("dangerous denied").detail.startswith("shell `rm -rf /` → deny")
     assert set(report.protected) == set(cursor.PROTECTED)
-    assert main(["uninstall", "--agent", "cursor", "--project-dir", str(isolated)]) == 0
+    assert uninstall("cursor", isolated) == 0
     assert path.read_text() == original
     capsys.readouterr()
 
 
 def test_cli_user_scope(isolated: Path) -> None:
-    assert main(["init", "--agent", "cursor", "--scope", "user", "--project-dir", str(isolated)]) == 0
+    assert init("cursor", isolated, "--scope", "user") == 0
     user = isolated.parent / "home" / ".cursor" / "hooks.json"
     assert user.exists() and not (isolated / ".cursor").exists()
-    report = diagnose(["user"], isolated, home=isolated.parent / "home", runtime="cursor", remote=False)
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    report = doctor("cursor", isolated, "user")
+    assert_ok(report)
 
 
 def test_doctor_detects_missing_wiring(isolated: Path) -> None:
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="cursor", remote=False)
+    report = doctor("cursor", isolated)
     assert not report.ok
     assert not report.check("settings file").ok and not report.check("hook wired").ok
 
@@ -204,7 +177,7 @@ def test_doctor_detects_a_removed_event(isolated: Path) -> None:
     doc = json.loads(path.read_text())
     del doc["hooks"]["beforeReadFile"]
     write(path, doc)
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="cursor", remote=False)
+    report = doctor("cursor", isolated)
     covered = report.check("tools covered")
     assert not covered.ok and "Read ✗" in covered.detail
     assert report.check("dangerous denied").ok
@@ -213,7 +186,7 @@ def test_doctor_detects_a_removed_event(isolated: Path) -> None:
 def test_doctor_detects_a_missing_program(isolated: Path) -> None:
     path = isolated / ".cursor" / "hooks.json"
     apply(cursor.plan_install(path, "/nonexistent/ringfence hook cursor"))
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="cursor", remote=False)
+    report = doctor("cursor", isolated)
     assert not report.check("command executable").ok
     assert not report.check("dangerous denied").ok
 
@@ -222,7 +195,7 @@ def test_doctor_detects_an_invalid_file(isolated: Path) -> None:
     path = isolated / ".cursor" / "hooks.json"
     path.parent.mkdir()
     path.write_text('{"version": 1, "hooks": {')
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="cursor", remote=False)
+    report = doctor("cursor", isolated)
     assert not report.check("settings file").ok and "invalid JSON" in report.check("settings file").detail
 
 

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ringfence.cli import main
-from ringfence.commands.doctor import diagnose
 from ringfence.wiring import gemini
 from ringfence.wiring.base import wiring_for
 from ringfence.wiring.command import hook_command
 from ringfence.wiring.jsonfile import SettingsFileError, apply
+from tests.wiring.helpers import assert_ok, doctor, init, uninstall, write
 
 COMMAND = "/opt/ringfence/bin/ringfence hook gemini"
 OURS = {"name": "ringfence", "type": "command", "command": COMMAND, "timeout": gemini.DEFAULT_TIMEOUT_MS}
@@ -39,29 +37,6 @@ RICH: dict[str, Any] = {
     },
     "ui": {"theme": "GitHub", "footer": {"hideCWD": False}},
 }
-
-
-@pytest.fixture()
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name in list(os.environ):
-        if name.startswith("RINGFENCE_"):
-            monkeypatch.delenv(name)
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    monkeypatch.setenv("RINGFENCE_DAEMON", "0")
-    project = tmp_path / "repo"
-    (project / ".git").mkdir(parents=True)
-    yield project
-
-
-def write(path: Path, doc: object, indent: int = 2) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(doc, indent=indent) + "\n"
-    path.write_text(text)
-    return text
 
 
 def settings(project: Path) -> Path:
@@ -236,43 +211,43 @@ def test_read_decision() -> None:
 
 
 def test_cli_dry_run_writes_nothing(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["init", "--agent", "gemini", "--project-dir", str(isolated), "--dry-run"]) == 0
+    assert init("gemini", isolated, "--dry-run") == 0
     assert not (isolated / ".gemini").exists()
     assert "hook gemini" in capsys.readouterr().out
     path = settings(isolated)
     text = write(path, RICH)
-    assert main(["init", "--agent", "gemini", "--project-dir", str(isolated), "--dry-run"]) == 0
+    assert init("gemini", isolated, "--dry-run") == 0
     assert path.read_text() == text and sorted(os.listdir(path.parent)) == ["settings.json"]
 
 
 def test_cli_round_trip_and_doctor(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = settings(isolated)
     text = write(path, RICH)
-    assert main(["init", "--agent", "gemini", "--project-dir", str(isolated)]) == 0
+    assert init("gemini", isolated) == 0
     assert [h.command for h in gemini.read_hooks(path)] == [hook_command("gemini")]
-    assert main(["init", "--agent", "gemini", "--project-dir", str(isolated)]) == 0
+    assert init("gemini", isolated) == 0
     assert "already wired" in capsys.readouterr().out
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="gemini", remote=False)
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    report = doctor("gemini", isolated)
+    assert_ok(report)
     assert report.title == "Gemini CLI" and "deny" in report.check("dangerous denied").detail
-    assert main(["uninstall", "--agent", "gemini", "--project-dir", str(isolated)]) == 0
+    assert uninstall("gemini", isolated) == 0
     assert path.read_text() == text
     assert len(list(path.parent.glob("settings.json.ringfence-backup-*"))) == 2
 
 
 def test_cli_user_scope(isolated: Path) -> None:
-    assert main(["init", "--agent", "gemini", "--scope", "user", "--project-dir", str(isolated)]) == 0
+    assert init("gemini", isolated, "--scope", "user") == 0
     user = isolated.parent / "home" / ".gemini" / "settings.json"
     assert gemini.read_hooks(user) and not (isolated / ".gemini").exists()
-    report = diagnose(["user"], isolated, home=isolated.parent / "home", runtime="gemini", remote=False)
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    report = doctor("gemini", isolated, "user")
+    assert_ok(report)
 
 
 def test_doctor_detects_missing_wiring(isolated: Path) -> None:
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="gemini", remote=False)
+    report = doctor("gemini", isolated)
     assert not report.check("settings file").ok and not report.check("hook wired").ok
     write(settings(isolated), RICH)  # a settings file without ringfence
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="gemini", remote=False)
+    report = doctor("gemini", isolated)
     assert report.check("settings file").ok and not report.check("hook wired").ok
 
 
@@ -286,7 +261,7 @@ def test_doctor_detects_a_narrowed_matcher(isolated: Path) -> None:
             }
         },
     )
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="gemini", remote=False)
+    report = doctor("gemini", isolated)
     covered = report.check("tools covered")
     assert not covered.ok and "write_file ✗" in covered.detail and "mcp ✗" in covered.detail
     assert report.check("dangerous denied").ok and report.check("safe allowed").ok
@@ -294,14 +269,14 @@ def test_doctor_detects_a_narrowed_matcher(isolated: Path) -> None:
 
 def test_doctor_detects_a_missing_program(isolated: Path) -> None:
     apply(gemini.plan_install(settings(isolated), "/nonexistent/ringfence hook gemini"))
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="gemini", remote=False)
+    report = doctor("gemini", isolated)
     assert not report.check("command executable").ok
     assert not report.check("dangerous denied").ok
 
 
 def test_doctor_detects_a_hook_that_prints_text(isolated: Path) -> None:
     apply(gemini.plan_install(settings(isolated), f"echo checking; {hook_command('gemini')}"))
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="gemini", remote=False)
+    report = doctor("gemini", isolated)
     danger = report.check("dangerous denied")
     assert not danger.ok and "not JSON" in danger.detail
 
@@ -310,7 +285,7 @@ def test_doctor_detects_an_invalid_file(isolated: Path) -> None:
     path = settings(isolated)
     path.parent.mkdir()
     path.write_text('{"hooks": {"BeforeTool": [')
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="gemini", remote=False)
+    report = doctor("gemini", isolated)
     assert not report.check("settings file").ok and "invalid JSON" in report.check("settings file").detail
 
 
@@ -320,6 +295,6 @@ def test_doctor_detects_a_disabled_hook(isolated: Path) -> None:
     doc = json.loads(path.read_text())
     doc["hooksConfig"] = {"disabled": ["ringfence"]}
     write(path, doc)
-    report = diagnose(["project"], isolated, home=isolated.parent / "home", runtime="gemini", remote=False)
+    report = doctor("gemini", isolated)
     assert not report.check("tools covered").ok
     assert "does not run" in report.check("hook wired").detail

@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ringfence.cli import main
-from ringfence.commands.doctor import Report, diagnose
 from ringfence.wiring import opencode
-from ringfence.wiring.base import Scope, wiring_for
+from ringfence.wiring.base import wiring_for
 from ringfence.wiring.command import hook_command
 from ringfence.wiring.jsonfile import SettingsFileError, apply
+from tests.wiring.helpers import assert_ok, doctor, init, uninstall
 
 COMMAND = "/opt/ringfence/bin/ringfence hook opencode"
-
-
-@pytest.fixture()
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name in list(os.environ):
-        if name.startswith("RINGFENCE_"):
-            monkeypatch.delenv(name)
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
-    monkeypatch.setenv("RINGFENCE_DAEMON", "0")
-    project = tmp_path / "repo"
-    (project / ".git").mkdir(parents=True)
-    yield project
-
-
-def doctor(project: Path, *scopes: Scope) -> Report:
-    return diagnose(
-        list(scopes or ["project"]), project, home=project.parent / "home", runtime="opencode", remote=False
-    )
 
 
 def test_paths(tmp_path: Path) -> None:
@@ -140,7 +115,7 @@ def test_read_decision() -> None:
 
 
 def test_cli_dry_run_writes_nothing(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["init", "--agent", "opencode", "--project-dir", str(isolated), "--dry-run"]) == 0
+    assert init("opencode", isolated, "--dry-run") == 0
     assert not (isolated / ".opencode").exists()
     out = capsys.readouterr().out
     assert "+// ringfence:opencode-plugin sha256=" in out and "dry run" in out
@@ -153,36 +128,36 @@ def test_cli_round_trip_keeps_other_plugins_and_doctor_passes(
     plugins.mkdir(parents=True)
     (plugins / "notify.ts").write_text("export const Notify = async () => ({})\n")
     (isolated / ".opencode" / "opencode.json").write_text('{"$schema": "https://opencode.ai/config.json"}\n')
-    assert main(["init", "--agent", "opencode", "--project-dir", str(isolated)]) == 0
-    report = doctor(isolated)
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    assert init("opencode", isolated) == 0
+    report = doctor("opencode", isolated)
+    assert_ok(report)
     assert report.check("dangerous denied").detail.startswith("shell `rm -rf /` → deny")
-    assert main(["uninstall", "--agent", "opencode", "--project-dir", str(isolated)]) == 0
+    assert uninstall("opencode", isolated) == 0
     assert sorted(p.name for p in plugins.iterdir()) == ["notify.ts"]
     assert (isolated / ".opencode" / "opencode.json").read_text() == '{"$schema": "https://opencode.ai/config.json"}\n'
     assert "deleted" in capsys.readouterr().out
 
 
 def test_cli_refuses_to_uninstall_a_modified_plugin(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["init", "--agent", "opencode", "--project-dir", str(isolated)]) == 0
+    assert init("opencode", isolated) == 0
     path = isolated / ".opencode" / "plugins" / "ringfence.js"
     path.write_text(path.read_text() + "// mine\n")
     capsys.readouterr()
-    assert main(["uninstall", "--agent", "opencode", "--project-dir", str(isolated)]) == 3
+    assert uninstall("opencode", isolated) == 3
     err = capsys.readouterr().err
     assert "was modified" in err and "+// mine" in err
     assert path.exists()
 
 
 def test_cli_user_scope(isolated: Path) -> None:
-    assert main(["init", "--agent", "opencode", "--scope", "user", "--project-dir", str(isolated)]) == 0
+    assert init("opencode", isolated, "--scope", "user") == 0
     assert (isolated.parent / "home" / ".config" / "opencode" / "plugins" / "ringfence.js").exists()
-    report = doctor(isolated, "user")
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    report = doctor("opencode", isolated, "user")
+    assert_ok(report)
 
 
 def test_doctor_detects_missing_wiring(isolated: Path) -> None:
-    report = doctor(isolated)
+    report = doctor("opencode", isolated)
     assert not report.check("settings file").ok and not report.check("hook wired").ok
 
 
@@ -190,7 +165,7 @@ def test_doctor_detects_a_modified_plugin(isolated: Path) -> None:
     path = opencode.settings_path("project", isolated)
     apply(opencode.plan_install(path, hook_command("opencode")))
     path.write_text(path.read_text().replace('if (answer.decision !== "allow")', "if (false)"))
-    report = doctor(isolated)
+    report = doctor("opencode", isolated)
     check = report.check("settings file")
     assert not check.ok and "was modified" in check.detail
 
@@ -198,7 +173,7 @@ def test_doctor_detects_a_modified_plugin(isolated: Path) -> None:
 def test_doctor_detects_a_missing_program(isolated: Path) -> None:
     path = opencode.settings_path("project", isolated)
     apply(opencode.plan_install(path, "/nonexistent/ringfence hook opencode"))
-    report = doctor(isolated)
+    report = doctor("opencode", isolated)
     assert not report.check("command executable").ok
     assert not report.check("dangerous denied").ok
 
@@ -206,7 +181,7 @@ def test_doctor_detects_a_missing_program(isolated: Path) -> None:
 def test_doctor_finds_the_old_plugin_directory(isolated: Path) -> None:
     path = isolated / ".opencode" / "plugin" / "ringfence.js"
     apply(opencode.plan_install(path, hook_command("opencode")))
-    report = doctor(isolated)
-    assert report.ok, [(c.name, c.detail) for c in report.failures]
+    report = doctor("opencode", isolated)
+    assert_ok(report)
     note = opencode.plan_install(opencode.settings_path("project", isolated), hook_command("opencode")).notes
     assert any("another copy" in n for n in note)
