@@ -160,7 +160,7 @@ def parse_object(text: str, path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise SettingsFileError(
             path,
-            f"the top level is a JSON {_json_type(value)}, but a settings file must be an object "
+            f"the top level is a JSON {json_type(value)}, but a settings file must be an object "
             "({...}); fix the file (or move it away) and run again",
             1,
             1,
@@ -168,7 +168,8 @@ def parse_object(text: str, path: Path) -> dict[str, Any]:
     return value
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type (``object``, ``array``, ``string``, ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -180,11 +181,6 @@ def _json_type(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a parsed value's type (``object``, ``array``, ``string``, ...)."""
-    return _json_type(value)
 
 
 def _skip_ws(text: str, idx: int) -> int:
