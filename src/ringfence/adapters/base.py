@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -57,6 +58,50 @@ class Adapter(Protocol):
     def after_output(self) -> str:
         """The line printed for an after-the-fact event."""
         ...
+
+
+@dataclass
+class HookAdapter:
+    """An :class:`Adapter` made of a runtime module's functions.
+
+    ``parse(raw, env=)`` returns the ``(action, principal)`` to decide on. A runtime whose
+    after-the-fact events (``after_events``, read from ``hook_event_name``) are parsed
+    too, to record a prompt's answer, gives ``parse_event(raw, env=)`` returning
+    ``(event name, action, principal)`` instead. ``render(decision, runtime_prompt=)``
+    returns the answer line; ``after_line`` is printed for an after-the-fact event.
+    """
+
+    runtime: str
+    render_line: Callable[..., str]
+    parse_action: Callable[..., tuple[Action, Principal]] | None = None
+    parse_event: Callable[..., tuple[str, Action, Principal]] | None = None
+    after_events: frozenset[str] = frozenset()
+    after_line: str = "{}"
+
+    def parse(self, raw: bytes, env: Mapping[str, str]) -> Event:
+        if self.parse_event is not None:
+            event, action, principal = self.parse_event(raw, env=env)
+            return Event(action, principal, after=event in self.after_events)
+        if self.parse_action is None:
+            raise TypeError(f"the {self.runtime} adapter has no parser")
+        action, principal = self.parse_action(raw, env=env)
+        return Event(action, principal)
+
+    def render(self, decision: Decision, *, runtime_prompt: bool) -> str:
+        return self.render_line(decision, runtime_prompt=runtime_prompt)
+
+    def is_after(self, raw: bytes) -> bool:
+        if not self.after_events:
+            return False
+        event = peek(raw).get("hook_event_name")
+        return isinstance(event, str) and event in self.after_events  # a list is not hashable
+
+    def after_output(self) -> str:
+        return self.after_line
+
+    def handle(self, raw: bytes, gate_for: Callable[[str], Any], *, env: Mapping[str, str] | None = None) -> str:
+        """Payload bytes → stdout line. Never raises; every failure is a deny."""
+        return handle(self, raw, gate_for, env=env)
 
 
 # --- reading payloads ----------------------------------------------------------------------
@@ -134,6 +179,33 @@ def absolute_dir(value: Any, key: str = "cwd") -> str:
     return value
 
 
+def event_name(doc: Mapping[str, Any], expected: str) -> str:
+    """``doc["hook_event_name"]``, which must be ``expected``, the one event decided on."""
+    event = doc.get("hook_event_name")
+    if event != expected:
+        if not isinstance(event, str) or not event:
+            raise PayloadError(f"hook_event_name is missing or not a string; ringfence decides on {expected}")
+        raise PayloadError(f"hook_event_name is {event!r}; ringfence decides on {expected}")
+    return expected
+
+
+def workdir(value: Any, cwd: str, where: str) -> str:
+    """The directory a tool names (``where``), resolved against ``cwd``; ``cwd`` when absent."""
+    if value in (None, ""):
+        return cwd
+    if not isinstance(value, str) or "\x00" in value:
+        raise PayloadError(f"{where} must be a path")
+    return posixpath.normpath(posixpath.join(cwd, value))
+
+
+def joined_edits(edits: Any, key: str, where: str) -> str:
+    """The new text of a multi-edit: every edit's ``key``, one per line (``where`` names
+    the list in errors)."""
+    if not isinstance(edits, list):
+        raise PayloadError(f"{where} must be a list")
+    return "\n".join(str(e.get(key, "")) for e in edits if isinstance(e, dict))
+
+
 # --- who acts --------------------------------------------------------------------------------
 
 
@@ -191,6 +263,32 @@ def file_read(path: str, cwd: str, tool: str, env: Mapping[str, str] | None, *, 
     return Action(ActionKind.FILE_READ, payload, cwd=cwd, tool=tool, environment=environment(env))
 
 
+def file_reads(paths: list[str], cwd: str, tool: str, env: Mapping[str, str] | None, *, listing: bool) -> Action:
+    """A read of one or more paths (each once)."""
+    unique = list(dict.fromkeys(paths))
+    payload: dict[str, Any] = {"path": unique[0]} if len(unique) == 1 else {"paths": unique}
+    payload["listing"] = listing
+    return Action(ActionKind.FILE_READ, payload, cwd=cwd, tool=tool, environment=environment(env))
+
+
+def glob_read(pattern: str, directory: str, cwd: str, tool: str, env: Mapping[str, str] | None) -> Action:
+    """A listing of ``directory`` by ``pattern``; an absolute pattern reads outside it."""
+    paths = [directory]
+    if pattern.startswith(("/", "~")):
+        paths.append(pattern)
+    return file_reads(paths, cwd, tool, env, listing=True)
+
+
+def directory_read(
+    path: Any, cwd: str, tool: str, env: Mapping[str, str] | None, *, where: str, listing: bool
+) -> Action:
+    """A search (``listing=False``) or listing of the directory ``path`` (``cwd`` when empty)."""
+    path = path or cwd
+    if not isinstance(path, str):
+        raise PayloadError(f"{where} must be a string")
+    return file_read(path, cwd, tool, env, listing=listing)
+
+
 def mcp(server: str, tool: str, arguments: Any, cwd: str, name: str, env: Mapping[str, str] | None) -> Action:
     """A call of MCP ``server``'s ``tool`` (``name`` as the runtime spells it)."""
     if not isinstance(arguments, dict):
@@ -202,6 +300,26 @@ def mcp(server: str, tool: str, arguments: Any, cwd: str, name: str, env: Mappin
         tool=name,
         environment=environment(env),
     )
+
+
+def mcp_name(tool: str, cwd: str) -> tuple[str, str] | None:
+    """``(server, tool)`` of an MCP tool name in a runtime's spelling (see
+    :func:`ringfence.analyze.mcp_names.parse_mcp_tool`), a configured server name winning."""
+    from ringfence.analyze.mcp_names import parse_mcp_tool
+
+    return parse_mcp_tool(tool, configured_servers(cwd))
+
+
+def configured_servers(cwd: str) -> tuple[str, ...]:
+    """The MCP servers named in the configuration for ``cwd`` (``mcp.servers``), to split
+    tool names whose server part contains the separator. A configuration that does not
+    load names none: the gate then loads it and denies with its error."""
+    try:
+        from ringfence.config import load_settings
+
+        return tuple(load_settings(cwd).analysis.mcp.servers)
+    except Exception:
+        return ()
 
 
 def inert(tool: str, cwd: str, env: Mapping[str, str] | None) -> Action:
@@ -231,6 +349,13 @@ def wording(decision: Decision, *, can_ask: bool) -> tuple[str, str]:
             return "ask", f"ringfence: approval needed — {decision.reason}"
         return "deny", f"ringfence: blocked until approved — {decision.reason}"
     return "deny", f"ringfence denied this: {decision.reason}"
+
+
+def answer(runtime: str, decision: Decision, *, can_ask: bool = False) -> str:
+    """The exact stdout line for ``decision`` in ``runtime``'s format."""
+    from ringfence.adapters.contracts import answer_line
+
+    return answer_line(runtime, *wording(decision, can_ask=can_ask))
 
 
 def prompt_may_answer(decision: Decision) -> bool:

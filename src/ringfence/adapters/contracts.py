@@ -34,47 +34,54 @@ def quote(text: str) -> str:
     return quoted
 
 
-def _pre_tool_use(reason: str) -> str:  # Claude Code and Codex
+def _pre_tool_use(answer: str, reason: str) -> str:  # Claude Code
     return (
-        '{"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", '
+        f'{{"hookSpecificOutput": {{"hookEventName": "PreToolUse", "permissionDecision": {quote(answer)}, '
         f'"permissionDecisionReason": {quote(reason)}}}}}'
     )
 
 
-def _gemini(reason: str) -> str:
-    return f'{{"decision": "deny", "reason": {quote(reason)}}}'
+def _codex(answer: str, reason: str) -> str:
+    # Codex rejects a bare allow (a failed hook, and the tool runs): "no opinion" lets it go on.
+    return NOTHING if answer == "allow" else _pre_tool_use(answer, reason)
 
 
-def _cursor(reason: str) -> str:
+def _decision(answer: str, reason: str) -> str:  # Gemini CLI and ringfence's OpenCode plugin
+    return f'{{"decision": {quote(answer)}, "reason": {quote(reason)}}}'
+
+
+def _cursor(answer: str, reason: str) -> str:
     # Cursor versions read either spelling of the two messages; give both.
     q = quote(reason)
     return (
-        f'{{"continue": true, "permission": "deny", "user_message": {q}, "agent_message": {q}, '
+        f'{{"continue": true, "permission": {quote(answer)}, "user_message": {q}, "agent_message": {q}, '
         f'"userMessage": {q}, "agentMessage": {q}}}'
     )
 
 
-def _copilot(reason: str) -> str:
-    return f'{{"permissionDecision": "deny", "permissionDecisionReason": {quote(reason)}}}'
+def _copilot(answer: str, reason: str) -> str:
+    return f'{{"permissionDecision": {quote(answer)}, "permissionDecisionReason": {quote(reason)}}}'
 
 
-def _opencode(reason: str) -> str:
-    return f'{{"decision": "deny", "reason": {quote(reason)}}}'
-
-
-_DENY = {
+_LINES = {
     "claude-code": _pre_tool_use,
-    "codex": _pre_tool_use,
-    "gemini": _gemini,
+    "codex": _codex,
+    "gemini": _decision,
     "cursor": _cursor,
     "copilot": _copilot,
-    "opencode": _opencode,
+    "opencode": _decision,
 }
+
+
+def answer_line(runtime: str, answer: str, reason: str) -> str:
+    """The line ``runtime`` reads as ``answer`` (``allow``, ``deny`` or ``ask``, as
+    :func:`ringfence.adapters.base.wording` words a decision) with ``reason``."""
+    return _LINES.get(runtime, _pre_tool_use)(answer, reason)
 
 
 def deny_line(runtime: str, reason: str) -> str:
     """A deny with ``reason`` in ``runtime``'s format (Claude Code's for an unknown one)."""
-    return _DENY.get(runtime, _pre_tool_use)(reason)
+    return answer_line(runtime, "deny", reason)
 
 
 # --- checking a server's answer ----------------------------------------------------------
