@@ -24,13 +24,13 @@ crashed hook as "allow", so this module never lets an exception escape.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ringfence.adapters import base
-from ringfence.adapters.base import MAX_PAYLOAD_BYTES, Event
+from ringfence.adapters.base import MAX_PAYLOAD_BYTES
+from ringfence.adapters.contracts import answer_line
 from ringfence.errors import PayloadError
 from ringfence.model import Action, Decision, Outcome, Principal
 
@@ -108,10 +108,7 @@ def action_for(tool: str, ti: Mapping[str, Any], cwd: str, *, env: Mapping[str, 
         elif tool == "Edit":
             content = ti.get("new_string", "")
         else:
-            edits = ti.get("edits")
-            if not isinstance(edits, list):
-                raise PayloadError("MultiEdit tool_input.edits must be a list")
-            content = "\n".join(str(e.get("new_string", "")) for e in edits if isinstance(e, dict))
+            content = base.joined_edits(ti.get("edits"), "new_string", "MultiEdit tool_input.edits")
         return base.file_write(path, content, cwd, tool, env)
     if tool == "NotebookEdit":
         path = base.required_str(ti, "notebook_path", f"{tool} tool_input")
@@ -120,10 +117,8 @@ def action_for(tool: str, ti: Mapping[str, Any], cwd: str, *, env: Mapping[str, 
     if tool == "Read":
         return base.file_read(base.required_str(ti, "file_path", f"{tool} tool_input"), cwd, tool, env)
     if tool in ("Grep", "Glob", "LS"):
-        path = ti.get("path") or cwd
-        if not isinstance(path, str):
-            raise PayloadError(f"{tool} tool_input.path must be a string")
-        return base.file_read(path, cwd, tool, env, listing=tool != "Grep")
+        where = f"{tool} tool_input.path"
+        return base.directory_read(ti.get("path"), cwd, tool, env, where=where, listing=tool != "Grep")
     if tool.startswith("mcp__"):
         parts = tool.split("__", 2)
         if len(parts) != 3 or not parts[1] or not parts[2]:
@@ -141,38 +136,14 @@ def render(decision: Decision, *, runtime_prompt: bool = True) -> str:
     answer, reason = base.wording(decision, can_ask=runtime_prompt and attended)
     if decision.outcome is Outcome.REQUIRE_APPROVAL and not attended:
         reason += " Nobody can answer a prompt in this permission mode, so it is denied."
-    return json.dumps(
-        {
-            "hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": answer,
-                "permissionDecisionReason": reason,
-            }
-        },
-        ensure_ascii=False,
-    )
+    return answer_line(RUNTIME, answer, reason)
 
 
-class _ClaudeCode:
-    runtime = RUNTIME
-
-    def parse(self, raw: bytes, env: Mapping[str, str]) -> Event:
-        event, action, principal = parse_event(raw, env=env)
-        return Event(action, principal, after=event == "PostToolUse")
-
-    def render(self, decision: Decision, *, runtime_prompt: bool) -> str:
-        return render(decision, runtime_prompt=runtime_prompt)
-
-    def is_after(self, raw: bytes) -> bool:
-        return base.peek(raw).get("hook_event_name") == "PostToolUse"
-
-    def after_output(self) -> str:
-        return POST_TOOL_USE_OUTPUT
-
-
-ADAPTER = _ClaudeCode()
-
-
-def handle(raw: bytes, gate_for: Callable[[str], Any], *, env: Mapping[str, str] | None = None) -> str:
-    """Payload bytes → stdout line. Never raises; every failure is a deny."""
-    return base.handle(ADAPTER, raw, gate_for, env=env)
+ADAPTER = base.HookAdapter(
+    RUNTIME,
+    render,
+    parse_event=parse_event,
+    after_events=frozenset({"PostToolUse"}),
+    after_line=POST_TOOL_USE_OUTPUT,
+)
+handle = ADAPTER.handle
