@@ -39,13 +39,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ringfence.adapters import base
-from ringfence.adapters.base import Event
 from ringfence.errors import PayloadError
-from ringfence.model import Action, ActionKind, Decision, Principal
+from ringfence.model import Action, Decision, Principal
 
 __all__ = ["ADAPTER", "EVENT", "INERT_TOOLS", "action_for", "decode_tool_args", "handle", "parse", "render"]
 
@@ -154,13 +153,6 @@ def _str(args: Mapping[str, Any], key: str, tool: str, *, default: str | None = 
     return value
 
 
-def _reads(paths: list[str], cwd: str, tool: str, env: Mapping[str, str] | None, *, listing: bool) -> Action:
-    unique = list(dict.fromkeys(paths))
-    payload: dict[str, Any] = {"path": unique[0]} if len(unique) == 1 else {"paths": unique}
-    payload["listing"] = listing
-    return Action(ActionKind.FILE_READ, payload, cwd=cwd, tool=tool, environment=base.environment(env))
-
-
 def _edit(command: str, args: Mapping[str, Any], cwd: str, tool: str, env: Mapping[str, str] | None) -> Action:
     path = _str(args, "path", tool)
     if command == "view":
@@ -192,58 +184,22 @@ def action_for(tool: str, args: Mapping[str, Any], cwd: str, *, env: Mapping[str
             raise PayloadError(f"{tool} toolArgs.command is {command!r}, not one of {', '.join(EDITOR_COMMANDS)}")
         return _edit(command, args, cwd, tool, env)
     if tool == "glob":
-        pattern = _str(args, "pattern", tool)
-        paths = [_str(args, "path", tool, default=cwd)]
-        if pattern.startswith(("/", "~")):  # an absolute pattern reaches outside the directory
-            paths.append(pattern)
-        return _reads(paths, cwd, tool, env, listing=True)
+        return base.glob_read(_str(args, "pattern", tool), _str(args, "path", tool, default=cwd), cwd, tool, env)
     if tool == "grep":
-        return _reads([_str(args, "path", tool, default=cwd)], cwd, tool, env, listing=False)
+        return base.file_reads([_str(args, "path", tool, default=cwd)], cwd, tool, env, listing=False)
     if tool in INERT_TOOLS:
         return base.inert(tool, cwd, env)
-    server_tool = _mcp_name(tool, cwd)
+    server_tool = base.mcp_name(tool, cwd)  # <server>-<tool>: only a configured server or github-mcp-server
     if server_tool is not None:
         return base.mcp(server_tool[0], server_tool[1], dict(args), cwd, tool, env)
     raise base.unknown_tool(tool)
 
 
-def _mcp_name(tool: str, cwd: str) -> tuple[str, str] | None:
-    """``(server, tool)`` of an MCP tool as Copilot CLI names it, ``<server>-<tool>``: only
-    a server named in the configuration (``mcp.servers``) or the built-in
-    ``github-mcp-server`` makes a name an MCP tool (``run-tests`` names no server)."""
-    from ringfence.adapters.gemini import configured_servers
-    from ringfence.analyze.mcp_names import parse_mcp_tool
-
-    return parse_mcp_tool(tool, configured_servers(cwd))
-
-
 def render(decision: Decision, *, runtime_prompt: bool = False) -> str:
     """The exact stdout line for a decision (``runtime_prompt`` is unused: Copilot CLI's
     ``ask`` can be approved without a person, see the module documentation)."""
-    answer, reason = base.wording(decision, can_ask=False)
-    return json.dumps({"permissionDecision": answer, "permissionDecisionReason": reason}, ensure_ascii=False)
+    return base.answer(RUNTIME, decision)
 
 
-class _Copilot:
-    runtime = RUNTIME
-
-    def parse(self, raw: bytes, env: Mapping[str, str]) -> Event:
-        action, principal = parse(raw, env=env)
-        return Event(action, principal)
-
-    def render(self, decision: Decision, *, runtime_prompt: bool) -> str:
-        return render(decision, runtime_prompt=runtime_prompt)
-
-    def is_after(self, raw: bytes) -> bool:
-        return False  # ringfence is wired on preToolUse only
-
-    def after_output(self) -> str:
-        return "{}"
-
-
-ADAPTER = _Copilot()
-
-
-def handle(raw: bytes, gate_for: Callable[[str], Any], *, env: Mapping[str, str] | None = None) -> str:
-    """Payload bytes → stdout line. Never raises; every failure is a deny."""
-    return base.handle(ADAPTER, raw, gate_for, env=env)
+ADAPTER = base.HookAdapter(RUNTIME, render, parse)  # wired on preToolUse only: nothing after the fact
+handle = ADAPTER.handle
