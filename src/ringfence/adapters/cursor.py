@@ -41,11 +41,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ringfence.adapters import base
-from ringfence.adapters.base import Event
 from ringfence.errors import PayloadError
 from ringfence.model import Action, Decision, Principal
 
@@ -226,17 +225,14 @@ def _content(ti: Mapping[str, Any], tool: str) -> str:
             raise PayloadError(f"{tool} tool_input.{key} must be a string")
         return value
     edits = ti.get("edits")
-    if edits is not None:
-        if not isinstance(edits, list):
-            raise PayloadError(f"{tool} tool_input.edits must be a list")
-        return "\n".join(str(e.get("new_string", "")) for e in edits if isinstance(e, dict))
-    return ""
+    return "" if edits is None else base.joined_edits(edits, "new_string", f"{tool} tool_input.edits")
 
 
 def action_for(tool: str, ti: Mapping[str, Any], cwd: str, *, env: Mapping[str, str] | None = None) -> Action:
     """The action Cursor's agent tool ``tool`` with input ``ti`` takes (``preToolUse``)."""
     if tool in ("Shell", "Terminal", "RunTerminalCommand"):
-        return base.shell(ti.get("command"), _working_directory(ti, cwd, tool), tool, env, where=f"{tool} command")
+        where = base.workdir(ti.get("working_directory"), cwd, f"{tool} tool_input.working_directory")
+        return base.shell(ti.get("command"), where, tool, env, where=f"{tool} command")
     if tool in WRITE_TOOLS or tool in NOTEBOOK_TOOLS:
         path = _first_str(ti, (*_PATH_KEYS, "notebook_path"), tool, "file path")
         return base.file_write(path, _content(ti, tool), cwd, tool, env)
@@ -246,26 +242,15 @@ def action_for(tool: str, ti: Mapping[str, Any], cwd: str, *, env: Mapping[str, 
     if tool in READ_TOOLS:
         return base.file_read(_first_str(ti, _PATH_KEYS, tool, "file path"), cwd, tool, env)
     if tool in LISTING_TOOLS:
-        path = ti.get("path") or ti.get("target_directory") or cwd
-        if not isinstance(path, str):
-            raise PayloadError(f"{tool} tool_input.path must be a string")
-        return base.file_read(path, cwd, tool, env, listing=tool != "Grep")
+        directory = ti.get("path") or ti.get("target_directory")
+        where = f"{tool} tool_input.path"
+        return base.directory_read(directory, cwd, tool, env, where=where, listing=tool != "Grep")
     if tool[:4].upper() == "MCP:" or tool.startswith("mcp_"):
         server, name = split_mcp_name(tool)
         return base.mcp(server, name, dict(ti), cwd, tool, env)
     if tool in INERT_TOOLS:
         return base.inert(tool, cwd, env)
     raise base.unknown_tool(tool)
-
-
-def _working_directory(ti: Mapping[str, Any], cwd: str, tool: str) -> str:
-    """``tool_input.working_directory`` (relative to ``cwd``), else ``cwd``."""
-    wd = ti.get("working_directory")
-    if wd in (None, ""):
-        return cwd
-    if not isinstance(wd, str) or "\x00" in wd:
-        raise PayloadError(f"{tool} tool_input.working_directory must be a path")
-    return os.path.normpath(os.path.join(cwd, wd))
 
 
 def _quote(path: str) -> str:
@@ -277,40 +262,10 @@ def _quote(path: str) -> str:
 def render(decision: Decision, *, runtime_prompt: bool = True) -> str:
     """The exact stdout line for a decision (the event is in the principal's attributes)."""
     event = decision.principal.attributes.get("cursor_event", "")
-    answer, reason = base.wording(decision, can_ask=runtime_prompt and event in ASK_EVENTS)
-    return json.dumps(
-        {
-            "continue": True,
-            "permission": answer,
-            "user_message": reason,
-            "agent_message": reason,
-            "userMessage": reason,
-            "agentMessage": reason,
-        },
-        ensure_ascii=False,
-    )
+    return base.answer(RUNTIME, decision, can_ask=runtime_prompt and event in ASK_EVENTS)
 
 
-class _Cursor:
-    runtime = RUNTIME
-
-    def parse(self, raw: bytes, env: Mapping[str, str]) -> Event:
-        event, action, principal = parse_event(raw, env=env)
-        return Event(action, principal, after=event in AFTER_EVENTS)
-
-    def render(self, decision: Decision, *, runtime_prompt: bool) -> str:
-        return render(decision, runtime_prompt=runtime_prompt)
-
-    def is_after(self, raw: bytes) -> bool:
-        return base.peek(raw).get("hook_event_name") in AFTER_EVENTS
-
-    def after_output(self) -> str:
-        return AFTER_OUTPUT
-
-
-ADAPTER = _Cursor()
-
-
-def handle(raw: bytes, gate_for: Callable[[str], Any], *, env: Mapping[str, str] | None = None) -> str:
-    """Payload bytes → stdout line. Never raises; every failure is a deny."""
-    return base.handle(ADAPTER, raw, gate_for, env=env)
+ADAPTER = base.HookAdapter(
+    RUNTIME, render, parse_event=parse_event, after_events=frozenset(AFTER_EVENTS), after_line=AFTER_OUTPUT
+)
+handle = ADAPTER.handle
