@@ -48,17 +48,15 @@ mixed with other commands.
 
 from __future__ import annotations
 
-import json
 import os
-import posixpath
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ringfence.adapters import base
-from ringfence.adapters.base import Event
+from ringfence.adapters.patch import APPLY_PATCH_COMMANDS, patch_action
 from ringfence.errors import PayloadError
-from ringfence.model import Action, ActionKind, Decision, Principal
+from ringfence.model import Action, Decision, Principal
 
 __all__ = ["ADAPTER", "EVENT", "handle", "parse", "patch_action", "render"]
 
@@ -102,11 +100,7 @@ def parse(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[Action, 
     """
     env = os.environ if env is None else env
     doc = base.read_object(raw)
-    event = doc.get("hook_event_name")
-    if event != EVENT:
-        if not isinstance(event, str) or not event:
-            raise PayloadError(f"hook_event_name is missing or not a string; ringfence decides on {EVENT}")
-        raise PayloadError(f"hook_event_name is {event!r}; ringfence decides on {EVENT}")
+    base.event_name(doc, EVENT)
     tool = base.required_str(doc, "tool_name")
     cwd = base.absolute_dir(doc.get("cwd"))
     ti = doc.get("tool_input")
@@ -133,23 +127,23 @@ def action_for(tool: str, ti: Mapping[str, Any], cwd: str, *, env: Mapping[str, 
     """The action Codex's ``tool`` with input ``ti`` takes."""
     if tool in SHELL_TOOLS:
         command = _shell_command(ti, tool)
-        return _shell_or_patch(command, _workdir(ti, cwd, tool), tool, env)
+        return _shell_or_patch(command, base.workdir(ti.get("workdir"), cwd, f"{tool} tool_input.workdir"), tool, env)
     if tool == PATCH_TOOL:
         text = next((ti[k] for k in ("command", "input", "patch") if k in ti), None)
         if not isinstance(text, str) or not text.strip():
             raise PayloadError("apply_patch tool_input.command (the patch text) is missing or not a string")
-        return patch_action(text, cwd, tool, env)
+        return patch_action(text, cwd, tool, env, runtime="Codex")
     if tool.startswith("mcp__"):
-        server, name = _mcp_name(tool, cwd)
-        return base.mcp(server, name, dict(ti), cwd, tool, env)
+        server_tool = base.mcp_name(tool, cwd)
+        if server_tool is None:
+            raise PayloadError(f"MCP tool name {tool!r} is not mcp__<server>__<tool>")
+        return base.mcp(*server_tool, dict(ti), cwd, tool, env)
     if tool in READ_TOOLS:
         return base.file_read(base.required_str(ti, READ_TOOLS[tool], f"{tool} tool_input"), cwd, tool, env)
     if tool in LISTING_TOOLS:
         key = LISTING_TOOLS[tool]
-        path = ti.get(key) or cwd
-        if not isinstance(path, str):
-            raise PayloadError(f"{tool} tool_input.{key} must be a string")
-        return base.file_read(path, cwd, tool, env, listing=tool == "list_dir")
+        where = f"{tool} tool_input.{key}"
+        return base.directory_read(ti.get(key), cwd, tool, env, where=where, listing=tool == "list_dir")
     if tool in INERT_TOOLS:
         return base.inert(tool, cwd, env)
     raise base.unknown_tool(tool)
@@ -168,52 +162,11 @@ def _shell_command(ti: Mapping[str, Any], tool: str) -> str:
     return command
 
 
-def _workdir(ti: Mapping[str, Any], cwd: str, tool: str) -> str:
-    wd = ti.get("workdir")
-    if wd in (None, ""):
-        return cwd
-    if not isinstance(wd, str) or "\x00" in wd:
-        raise PayloadError(f"{tool} tool_input.workdir must be a path")
-    return posixpath.normpath(posixpath.join(cwd, wd))
-
-
-def _mcp_name(tool: str, cwd: str) -> tuple[str, str]:
-    from ringfence.adapters.gemini import configured_servers
-    from ringfence.analyze.mcp_names import parse_mcp_tool
-
-    parsed = parse_mcp_tool(tool, configured_servers(cwd))
-    if parsed is None:
-        raise PayloadError(f"MCP tool name {tool!r} is not mcp__<server>__<tool>")
-    return parsed
-
-
 # --- patches ------------------------------------------------------------------------------------
-
-
-def patch_action(text: str, cwd: str, tool: str, env: Mapping[str, str] | None) -> Action:
-    """The one action a patch takes. A patch that writes one file and deletes none is a
-    plain file write (path and new text); any other is a file write of every file it
-    writes (``edits``: path and new text each) and deletes (``deletes``: each judged as
-    ``rm -f -- <path>``)."""
-    from ringfence.adapters.patch import parse_patch
-
-    try:
-        patch = parse_patch(text)
-    except PayloadError as exc:
-        raise PayloadError(f"{tool}: Codex cannot apply this patch: {exc}") from None
-    writes, deletes = patch.writes, patch.deletes
-    if len(writes) == 1 and not deletes:
-        return base.file_write(writes[0][0], writes[0][1], cwd, tool, env)
-    payload: dict[str, Any] = {"edits": [{"path": p, "content": c} for p, c in writes]}
-    if deletes:
-        payload["deletes"] = deletes
-    return Action(ActionKind.FILE_WRITE, payload, cwd=cwd, tool=tool, environment=base.environment(env))
 
 
 def _shell_or_patch(command: str, cwd: str, tool: str, env: Mapping[str, str] | None) -> Action:
     """A shell command, unless it runs Codex's ``apply_patch``: then the patch it applies."""
-    from ringfence.adapters.patch import APPLY_PATCH_COMMANDS
-
     shell = base.shell(command, cwd, tool, env, where=f"{tool} tool_input.command")
     try:
         commands = _traced(command, cwd)
@@ -231,7 +184,7 @@ def _shell_or_patch(command: str, cwd: str, tool: str, env: Mapping[str, str] | 
             "(the patch is not written out in the command, or other commands run with it); "
             "use the apply_patch tool, or run it alone as `apply_patch <<'EOF' … EOF`"
         )
-    return patch_action(text, run.cwd or cwd, f"{tool}: {run.name}", env)
+    return patch_action(text, run.cwd or cwd, f"{tool}: {run.name}", env, runtime="Codex")
 
 
 def _traced(command: str, cwd: str) -> Sequence[Any]:
@@ -249,41 +202,8 @@ def render(decision: Decision, *, runtime_prompt: bool = False) -> str:
     """The exact stdout line for a decision: ``{}`` to let the call go on (Codex rejects a
     bare allow), else a deny (Codex rejects ask, so a held action is a deny naming its
     approval request). ``runtime_prompt`` is unused: no hook answer reaches Codex's prompt."""
-    answer, reason = base.wording(decision, can_ask=False)
-    if answer == "allow":
-        return NO_OPINION
-    return json.dumps(
-        {
-            "hookSpecificOutput": {
-                "hookEventName": EVENT,
-                "permissionDecision": "deny",
-                "permissionDecisionReason": reason,
-            }
-        },
-        ensure_ascii=False,
-    )
+    return base.answer(RUNTIME, decision)
 
 
-class _Codex:
-    runtime = RUNTIME
-
-    def parse(self, raw: bytes, env: Mapping[str, str]) -> Event:
-        action, principal = parse(raw, env=env)
-        return Event(action, principal)
-
-    def render(self, decision: Decision, *, runtime_prompt: bool) -> str:
-        return render(decision, runtime_prompt=runtime_prompt)
-
-    def is_after(self, raw: bytes) -> bool:
-        return base.peek(raw).get("hook_event_name") in AFTER_EVENTS
-
-    def after_output(self) -> str:
-        return NO_OPINION
-
-
-ADAPTER = _Codex()
-
-
-def handle(raw: bytes, gate_for: Callable[[str], Any], *, env: Mapping[str, str] | None = None) -> str:
-    """Payload bytes → stdout line. Never raises; every failure is a deny."""
-    return base.handle(ADAPTER, raw, gate_for, env=env)
+ADAPTER = base.HookAdapter(RUNTIME, render, parse, after_events=AFTER_EVENTS, after_line=NO_OPINION)
+handle = ADAPTER.handle

@@ -27,19 +27,23 @@ ends an Update section. A path is the rest of the header line (relative paths ar
 resolved by Codex against the session's working directory; absolute paths are
 accepted too).
 
-It is pure (no imports beyond the standard library and :mod:`ringfence.errors`) and
-never raises anything but :class:`~ringfence.errors.PayloadError`, whose message says
-exactly what is wrong and on which line.
+:func:`parse_patch` is pure and never raises anything but
+:class:`~ringfence.errors.PayloadError`, whose message says exactly what is wrong and on
+which line. :func:`patch_action` turns a patch into the one action it takes, for every
+runtime whose tool applies this format (Codex, OpenCode).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from ringfence.adapters import base
 from ringfence.errors import PayloadError
+from ringfence.model import Action, ActionKind
 
-__all__ = ["APPLY_PATCH_COMMANDS", "FileOp", "Patch", "parse_patch"]
+__all__ = ["APPLY_PATCH_COMMANDS", "FileOp", "Patch", "parse_patch", "patch_action"]
 
 #: The program names Codex runs its patch tool under (also from a shell).
 APPLY_PATCH_COMMANDS = ("apply_patch", "applypatch")
@@ -231,3 +235,21 @@ def _hunk(lines: list[str], start: int, *, first: bool, line_number: int) -> tup
 
 def _show(line: str, limit: int = 80) -> str:
     return repr(line if len(line) <= limit else line[: limit - 1] + "…")
+
+
+def patch_action(text: str, cwd: str, tool: str, env: Mapping[str, str] | None, *, runtime: str) -> Action:
+    """The one action a patch takes. A patch that writes one file and deletes none is a
+    plain file write (path and new text); any other is a file write of every file it
+    writes (``edits``: path and new text each) and deletes (``deletes``: each judged as
+    ``rm -f -- <path>``). A patch ``runtime`` would reject is off-contract."""
+    try:
+        patch = parse_patch(text)
+    except PayloadError as exc:
+        raise PayloadError(f"{tool}: {runtime} cannot apply this patch: {exc}") from None
+    writes, deletes = patch.writes, patch.deletes
+    if len(writes) == 1 and not deletes:
+        return base.file_write(writes[0][0], writes[0][1], cwd, tool, env)
+    payload: dict[str, Any] = {"edits": [{"path": p, "content": c} for p, c in writes]}
+    if deletes:
+        payload["deletes"] = deletes
+    return Action(ActionKind.FILE_WRITE, payload, cwd=cwd, tool=tool, environment=base.environment(env))
