@@ -30,16 +30,14 @@ may wire it) get ``{}``: nothing to decide, so nothing is denied.
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ringfence.adapters import base
-from ringfence.adapters.base import Event
 from ringfence.errors import PayloadError
-from ringfence.model import Action, ActionKind, Decision, Principal
+from ringfence.model import Action, Decision, Principal
 
 __all__ = ["ADAPTER", "EVENT", "INERT_TOOLS", "action_for", "handle", "parse", "render"]
 
@@ -91,11 +89,7 @@ def parse(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[Action, 
     """
     env = os.environ if env is None else env
     doc = base.read_object(raw)
-    event = doc.get("hook_event_name")
-    if event != EVENT:
-        if not isinstance(event, str) or not event:
-            raise PayloadError(f"hook_event_name is missing or not a string; ringfence decides on {EVENT}")
-        raise PayloadError(f"hook_event_name is {event!r}; ringfence decides on {EVENT}")
+    base.event_name(doc, EVENT)
     tool = base.required_str(doc, "tool_name")
     tool_input = base.required_object(doc, "tool_input")
     cwd = base.absolute_dir(doc.get("cwd") or env.get("GEMINI_PROJECT_DIR") or None)
@@ -136,13 +130,6 @@ def _strings(value: Any, name: str) -> list[str]:
     return list(value)
 
 
-def _reads(paths: list[str], cwd: str, tool: str, env: Mapping[str, str] | None, *, listing: bool) -> Action:
-    payload: dict[str, Any] = {"paths": list(dict.fromkeys(paths)), "listing": listing}
-    if len(payload["paths"]) == 1:
-        payload = {"path": payload["paths"][0], "listing": listing}
-    return Action(ActionKind.FILE_READ, payload, cwd=cwd, tool=tool, environment=base.environment(env))
-
-
 def action_for(
     tool: str,
     ti: Mapping[str, Any],
@@ -172,17 +159,14 @@ def action_for(
         paths = _strings(ti.get(key), f"{tool} tool_input.{key}")
         if not paths:
             raise PayloadError(f"{tool} tool_input.{key} names no file")
-        return _reads(paths, cwd, tool, env, listing=False)
+        return base.file_reads(paths, cwd, tool, env, listing=False)
     if tool == LIST_TOOL:
-        return _reads([_path(ti, ("dir_path", "path"), tool)], cwd, tool, env, listing=True)
+        return base.file_reads([_path(ti, ("dir_path", "path"), tool)], cwd, tool, env, listing=True)
     if tool == GLOB_TOOL:
         pattern = base.required_str(ti, "pattern", f"{tool} tool_input")
-        paths = [_path(ti, ("dir_path", "path"), tool, default=cwd)]
-        if pattern.startswith(("/", "~")):  # an absolute pattern reaches outside the directory
-            paths.append(pattern)
-        return _reads(paths, cwd, tool, env, listing=True)
+        return base.glob_read(pattern, _path(ti, ("dir_path", "path"), tool, default=cwd), cwd, tool, env)
     if tool in GREP_TOOLS:
-        return _reads([_path(ti, ("dir_path", "path"), tool, default=cwd)], cwd, tool, env, listing=False)
+        return base.file_reads([_path(ti, ("dir_path", "path"), tool, default=cwd)], cwd, tool, env, listing=False)
     if tool == MEMORY_TOOL:
         fact = ti.get("fact")
         if not isinstance(fact, str):
@@ -201,52 +185,16 @@ def _mcp_name(tool: str, cwd: str) -> tuple[str, str] | None:
     """``(server, tool)`` of an MCP tool name without ``mcp_context`` (Gemini CLI leaves it
     out when the server's configuration cannot be found): ``mcp_<server>_<tool>``, or
     ``<server>__<tool>`` from versions before 0.2x; a configured server name wins."""
-    from ringfence.analyze.mcp_names import parse_mcp_tool
-
     if not (tool.startswith("mcp_") or "__" in tool):
         return None
-    return parse_mcp_tool(tool, configured_servers(cwd))
-
-
-def configured_servers(cwd: str) -> tuple[str, ...]:
-    """The MCP servers named in the configuration for ``cwd`` (``mcp.servers``), to split
-    tool names whose server part contains the separator. A configuration that does not
-    load names none: the gate then loads it and denies with its error."""
-    try:
-        from ringfence.config import load_settings
-
-        return tuple(load_settings(cwd).analysis.mcp.servers)
-    except Exception:
-        return ()
+    return base.mcp_name(tool, cwd)
 
 
 def render(decision: Decision, *, runtime_prompt: bool = False) -> str:
     """The exact stdout line for a decision (``runtime_prompt`` is unused: Gemini CLI
     has no prompt a hook can hand an approval to)."""
-    answer, reason = base.wording(decision, can_ask=False)
-    return json.dumps({"decision": answer, "reason": reason}, ensure_ascii=False)
+    return base.answer(RUNTIME, decision)
 
 
-class _Gemini:
-    runtime = RUNTIME
-
-    def parse(self, raw: bytes, env: Mapping[str, str]) -> Event:
-        action, principal = parse(raw, env=env)
-        return Event(action, principal)
-
-    def render(self, decision: Decision, *, runtime_prompt: bool) -> str:
-        return render(decision, runtime_prompt=runtime_prompt)
-
-    def is_after(self, raw: bytes) -> bool:
-        return base.peek(raw).get("hook_event_name") == AFTER_EVENT
-
-    def after_output(self) -> str:
-        return AFTER_OUTPUT
-
-
-ADAPTER = _Gemini()
-
-
-def handle(raw: bytes, gate_for: Callable[[str], Any], *, env: Mapping[str, str] | None = None) -> str:
-    """Payload bytes → stdout line. Never raises; every failure is a deny."""
-    return base.handle(ADAPTER, raw, gate_for, env=env)
+ADAPTER = base.HookAdapter(RUNTIME, render, parse, after_events=frozenset({AFTER_EVENT}), after_line=AFTER_OUTPUT)
+handle = ADAPTER.handle
