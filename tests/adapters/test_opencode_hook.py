@@ -162,9 +162,46 @@ def test_parse_maps_every_tool(tmp_path: Path) -> None:
     assert mcp.payload["server"] == "github" and mcp.payload["tool"] == "merge_pull_request"
 
 
-def test_patch_paths() -> None:
-    patch = (
-        "*** Begin Patch\n*** Add File: a.py\n+x\n*** Update File: b.py\n*** Move to: c.py\n@@\n-1\n+2\n"
-        "*** Delete File: d.py\n*** End Patch\n"
-    )
-    assert opencode.patch_paths(patch) == ["a.py", "b.py", "c.py", "d.py"]
+def _patch(*body: str) -> dict[str, str]:
+    return {"patchText": "\n".join(("*** Begin Patch", *body, "*** End Patch")) + "\n"}
+
+
+def test_a_patch_is_judged_file_by_file_as_codex_judges_it(tmp_path: Path) -> None:
+    cwd = str(tmp_path)
+    args = _patch("*** Add File: a.py", "+a", "*** Update File: b.py", "*** Move to: c.py", "@@", "+c")
+    action, _ = opencode.parse(json.dumps({**shapes.shell("", cwd), "tool": "apply_patch", "args": args}).encode())
+    assert action.payload == {
+        "edits": [{"path": "a.py", "content": "a\n"}, {"path": "c.py", "content": "c"}],
+        "deletes": ["b.py"],
+    }
+    single = {**shapes.shell("", cwd), "tool": "patch", "args": _patch("*** Add File: a.py", "+a")}
+    assert opencode.parse(json.dumps(single).encode())[0].payload == {"path": "a.py", "content": "a\n"}
+
+
+def test_each_file_of_a_patch_is_judged_by_its_own_text_and_deletes_as_rm(env_ws: tuple[dict[str, str], Path]) -> None:
+    """When the whole patch text stood for every file's content, SQL in a Python file
+    held a harmless migration next to it, and deleting a file outside the workspace was a
+    write (held) instead of the delete it is (denied, as `rm -f` of it is)."""
+    _, ws = env_ws
+
+    def patched(*body: str) -> tuple[str, str]:
+        return decide(env_ws, {**shapes.shell("", str(ws)), "tool": "apply_patch", "args": _patch(*body)})
+
+    migration = ["*** Add File: db/migrations/0003_add.sql", "+CREATE TABLE t (id int);"]
+    assert patched("*** Add File: src/queries.py", '+DROP = "DROP TABLE users;"', *migration)[0] == "allow"
+    drop = ["*** Add File: db/migrations/0002_drop.sql", "+DROP TABLE users;"]
+    decision, reason = patched("*** Add File: src/a.py", "+x = 1", *drop)
+    assert decision == "deny" and AR.search(reason), reason  # held: the migration's own text drops a table
+    decision, reason = patched("*** Add File: src/a.py", "+x = 1", "*** Delete File: /etc/hosts")
+    assert decision == "deny" and "fs.delete-outside-workspace" in reason and not AR.search(reason), reason
+    assert decide(env_ws, shapes.shell("rm -f -- /etc/hosts", str(ws)))[0] == "deny"
+    secret = "+AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    decision, reason = patched("*** Add File: src/a.py", "+x = 1", "*** Add File: .env", secret)
+    assert decision == "deny" and "secrets" in reason, reason
+
+
+def test_a_patch_opencode_cannot_apply_is_denied_with_the_reason(env_ws: tuple[dict[str, str], Path]) -> None:
+    _, ws = env_ws
+    body = {**shapes.shell("", str(ws)), "tool": "apply_patch", "args": _patch("*** Update File: a.py")}
+    decision, reason = decide(env_ws, body)
+    assert decision == "deny" and "OpenCode cannot apply this patch" in reason and "has no hunk" in reason

@@ -31,22 +31,25 @@ OpenCode's tools: ``bash`` (``command``, ``workdir``), ``write`` (``filePath``,
 (``filePath``), ``glob``/``grep``/``list`` (``path``), and inert ones (``todowrite``,
 ``webfetch``, ``task``, ...). An MCP tool is ``<server>_<tool>``. ``batch`` runs other tools
 without calling plugin hooks for them, so it is refused.
+
+A patch is in Codex's ``*** Begin Patch`` format and is judged as Codex's is
+(:func:`ringfence.adapters.patch.patch_action`): each file it adds or updates by its own
+new text, each file it deletes (or moves away) as ``rm -f -- <path>`` would be.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ringfence.adapters import base
-from ringfence.adapters.base import Event
+from ringfence.adapters.patch import patch_action
 from ringfence.errors import PayloadError
-from ringfence.model import Action, ActionKind, Decision, Principal
+from ringfence.model import Action, Decision, Principal
 
-__all__ = ["ADAPTER", "EVENT", "action_for", "handle", "parse", "patch_paths", "render"]
+__all__ = ["ADAPTER", "EVENT", "action_for", "handle", "parse", "render"]
 
 RUNTIME = "opencode"
 EVENT = "tool.execute.before"
@@ -77,7 +80,6 @@ REFUSED_TOOLS = {
     "batch": "OpenCode's batch tool runs other tools without calling plugin hooks for them, so ringfence "
     "cannot see what it would do; call the tools one at a time",
 }
-_PATCH_FILE = re.compile(r"^\*\*\* (?:Add|Update|Delete) File: (.+?)\s*$|^\*\*\* Move to: (.+?)\s*$", re.MULTILINE)
 _MCP_NAME = re.compile(r"^([A-Za-z0-9-]+)_([A-Za-z0-9_.-]+)$")
 
 
@@ -109,12 +111,6 @@ def parse(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[Action, 
     return action_for(tool, args, cwd, env=env), principal
 
 
-def patch_paths(patch: str) -> list[str]:
-    """Every file a patch in OpenCode's (and Codex's) ``*** Begin Patch`` format adds,
-    updates, deletes or moves to."""
-    return [m.group(1) or m.group(2) for m in _PATCH_FILE.finditer(patch)]
-
-
 def _file_path(args: Mapping[str, Any], tool: str) -> str:
     return base.required_str(args, "filePath", f"{tool} args")
 
@@ -122,12 +118,8 @@ def _file_path(args: Mapping[str, Any], tool: str) -> str:
 def action_for(tool: str, args: Mapping[str, Any], cwd: str, *, env: Mapping[str, str] | None = None) -> Action:
     """The action OpenCode's ``tool`` with ``args`` takes."""
     if tool == "bash":
-        workdir = args.get("workdir")
-        if workdir not in (None, ""):
-            if not isinstance(workdir, str) or "\x00" in workdir:
-                raise PayloadError("bash args.workdir must be a path")
-            cwd = os.path.normpath(os.path.join(cwd, workdir))
-        return base.shell(args.get("command"), cwd, tool, env, where="bash args.command")
+        workdir = base.workdir(args.get("workdir"), cwd, "bash args.workdir")
+        return base.shell(args.get("command"), workdir, tool, env, where="bash args.command")
     if tool in WRITE_TOOLS:
         path = _file_path(args, tool)
         if tool == "write":
@@ -135,32 +127,17 @@ def action_for(tool: str, args: Mapping[str, Any], cwd: str, *, env: Mapping[str
         elif tool == "edit":
             content = args.get("newString", "")
         else:
-            edits = args.get("edits")
-            if not isinstance(edits, list):
-                raise PayloadError("multiedit args.edits must be a list")
-            content = "\n".join(str(e.get("newString", "")) for e in edits if isinstance(e, dict))
+            content = base.joined_edits(args.get("edits"), "newString", "multiedit args.edits")
         return base.file_write(path, content, cwd, tool, env)
     if tool in PATCH_TOOLS:
         patch = args.get("patchText", args.get("patch"))
         if not isinstance(patch, str) or not patch.strip():
             raise PayloadError(f"{tool} args.patchText is missing or not a string")
-        paths = patch_paths(patch)
-        if not paths:
-            raise PayloadError(f"{tool} args.patchText names no file (*** Add/Update/Delete File: ...)")
-        return Action(
-            ActionKind.FILE_WRITE,
-            {"paths": paths, "content": patch},
-            cwd=cwd,
-            tool=tool,
-            environment=base.environment(env),
-        )
+        return patch_action(patch, cwd, tool, env, runtime="OpenCode")
     if tool == "read":
         return base.file_read(_file_path(args, tool), cwd, tool, env)
     if tool in LISTING_TOOLS or tool == "grep":
-        path = args.get("path") or cwd
-        if not isinstance(path, str):
-            raise PayloadError(f"{tool} args.path must be a string")
-        return base.file_read(path, cwd, tool, env, listing=tool != "grep")
+        return base.directory_read(args.get("path"), cwd, tool, env, where=f"{tool} args.path", listing=tool != "grep")
     if tool in INERT_TOOLS:
         return base.inert(tool, cwd, env)
     if tool in REFUSED_TOOLS:
@@ -173,30 +150,8 @@ def action_for(tool: str, args: Mapping[str, Any], cwd: str, *, env: Mapping[str
 
 def render(decision: Decision, *, runtime_prompt: bool = False) -> str:
     """The exact stdout line for a decision (OpenCode has no prompt to hand an approval to)."""
-    answer, reason = base.wording(decision, can_ask=False)
-    return json.dumps({"decision": answer, "reason": reason}, ensure_ascii=False)
+    return base.answer(RUNTIME, decision)
 
 
-class _OpenCode:
-    runtime = RUNTIME
-
-    def parse(self, raw: bytes, env: Mapping[str, str]) -> Event:
-        action, principal = parse(raw, env=env)
-        return Event(action, principal)
-
-    def render(self, decision: Decision, *, runtime_prompt: bool) -> str:
-        return render(decision, runtime_prompt=runtime_prompt)
-
-    def is_after(self, raw: bytes) -> bool:
-        return False
-
-    def after_output(self) -> str:
-        return '{"decision": "allow", "reason": "ringfence: nothing to decide"}'
-
-
-ADAPTER = _OpenCode()
-
-
-def handle(raw: bytes, gate_for: Callable[[str], Any], *, env: Mapping[str, str] | None = None) -> str:
-    """Payload bytes → stdout line. Never raises; every failure is a deny."""
-    return base.handle(ADAPTER, raw, gate_for, env=env)
+ADAPTER = base.HookAdapter(RUNTIME, render, parse)  # the plugin hooks tool.execute.before only
+handle = ADAPTER.handle
