@@ -115,14 +115,19 @@ def read_object(raw: bytes, what: str = "hook payload") -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PayloadError(f"{what} is not UTF-8 (byte {exc.start})") from None
-    try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise PayloadError(f"{what} is not valid JSON{where}") from None
+    doc = decode_json(text, what)
     if not isinstance(doc, dict):
         raise PayloadError(f"{what} must be a JSON object, not {type(doc).__name__}")
     return doc
+
+
+def decode_json(text: str, what: str) -> Any:
+    """``text`` parsed as JSON. Raises :class:`PayloadError` saying where it is not JSON."""
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise PayloadError(f"{what} is not valid JSON{where}") from None
 
 
 def peek(raw: bytes) -> dict[str, Any]:

@@ -37,7 +37,6 @@ a directory), MCP tools named ``<server>-<tool>`` (a configured server, or the b
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -93,11 +92,7 @@ def decode_tool_args(value: Any) -> dict[str, Any]:
         raise PayloadError(
             f"toolArgs is a JSON {_json_type(value)}, but Copilot CLI sends a JSON-encoded string of an object"
         )
-    try:
-        decoded = json.loads(value)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise PayloadError(f"toolArgs is not valid JSON{where}") from None
+    decoded = base.decode_json(value, "toolArgs")
     if not isinstance(decoded, dict):
         raise PayloadError(f"toolArgs must encode a JSON object, not a JSON {_json_type(decoded)}")
     return decoded
