@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 import sqlite3
 from pathlib import Path
 
@@ -13,14 +11,8 @@ import pytest
 from ringfence.adapters import claude_code
 from ringfence.daemon.dispatch import answer
 from ringfence.gate import Gate
-from tests.helpers import hook_answer, isolated_env, make_workspace, payload, run_hook
-
-GOLDEN = Path(__file__).parent / "golden"
-
-
-@pytest.fixture()
-def env_ws(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    return isolated_env(tmp_path), make_workspace(tmp_path)
+from tests.adapters.hooks import check_golden, placed, redacted
+from tests.helpers import hook_answer, make_workspace, payload, run_hook
 
 
 def _call(env_ws: tuple[dict[str, str], Path], data: bytes) -> dict[str, object]:
@@ -79,17 +71,10 @@ CASES = {
 def test_golden(name: str, env_ws: tuple[dict[str, str], Path]) -> None:
     env, ws = env_ws
     tool, ti, mode, expected = CASES[name]
-    ti = json.loads(json.dumps(ti).replace("{ws}", str(ws)).replace("{home}", env["HOME"]))
-    out = _call(env_ws, json.dumps(payload(tool, ti, ws, mode)).encode())
+    out = _call(env_ws, json.dumps(payload(tool, placed(ti, env, ws), ws, mode)).encode())
     assert out["permissionDecision"] == expected, out
-    reason = str(out["permissionDecisionReason"]).replace(str(ws), "<ws>").replace(env["HOME"], "<home>")
-    reason = re.sub(r"\bAR-[0-9A-Z]{8}\b", "AR-<id>", reason)  # request ids are random
-    golden = GOLDEN / f"{name}.json"
-    got = {"permissionDecision": out["permissionDecision"], "permissionDecisionReason": reason}
-    if os.environ.get("RINGFENCE_REGEN_GOLDEN") or not golden.exists():
-        golden.parent.mkdir(exist_ok=True)
-        golden.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n")
-    assert got == json.loads(golden.read_text())
+    reason = redacted(str(out["permissionDecisionReason"]), env, ws)
+    check_golden("", name, {"permissionDecision": out["permissionDecision"], "permissionDecisionReason": reason})
 
 
 def test_deny_reason_names_rule_and_alternative(env_ws: tuple[dict[str, str], Path]) -> None:

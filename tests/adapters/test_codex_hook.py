@@ -9,8 +9,6 @@ be exactly one JSON line Codex acts on, on exit 0 — for bad payloads too.
 from __future__ import annotations
 
 import json
-import os
-import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -24,28 +22,9 @@ from ringfence.daemon.dispatch import answer
 from ringfence.errors import PayloadError
 from ringfence.gate import Gate
 from ringfence.model import ActionKind
+from tests.adapters.hooks import AR, approval_ids, check_golden, check_outcome, one_line, redacted, run_hook
 from tests.adapters.runtimes.codex import answer as codex_reads
-from tests.helpers import RINGFENCE, isolated_env, make_workspace
-
-GOLDEN = Path(__file__).parent / "golden" / "codex"
-AR = re.compile(r"\bAR-[0-9A-Z]{8}\b")
-
-
-def payload(tool: str, tool_input: Any, cwd: Path | str, **extra: Any) -> dict[str, Any]:
-    """A PreToolUse event shaped as Codex sends it (``PreToolUseCommandInput``)."""
-    return {
-        "session_id": "019a5c1e-7d2f-7c31-9a0e-3b8f6c2d1e44",
-        "turn_id": "3",
-        "transcript_path": "/home/me/.codex/sessions/2025/12/01/rollout-2025-12-01T10-30-00-019a5c1e.jsonl",
-        "cwd": str(cwd),
-        "hook_event_name": "PreToolUse",
-        "model": "gpt-5-codex",
-        "permission_mode": "default",
-        "tool_name": tool,
-        "tool_input": tool_input,
-        "tool_use_id": "call_Jd9wQb0x",
-        **extra,
-    }
+from tests.adapters.runtimes.codex import payload
 
 
 def patch(*body: str) -> dict[str, str]:
@@ -54,23 +33,14 @@ def patch(*body: str) -> dict[str, str]:
 
 def run(data: bytes, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     """Run the hook as Codex does: ``sh -c <command>`` in the session's cwd, JSON on stdin."""
-    return subprocess.run(
-        [RINGFENCE, "hook", "codex"], input=data, capture_output=True, env=env, cwd=cwd, timeout=60, check=False
-    )
+    return run_hook("codex", data, env, cwd)
 
 
 def codex_answer(proc: subprocess.CompletedProcess[bytes]) -> tuple[str, str]:
     """The answer as Codex reads it, insisting that it is one Codex acts on."""
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.decode().splitlines()
-    assert len(lines) == 1, f"stdout must be exactly one JSON line, got {proc.stdout!r}"
-    assert is_answer("codex", json.loads(lines[0]))
-    return codex_reads(lines[0])
-
-
-@pytest.fixture()
-def env_ws(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    return isolated_env(tmp_path), make_workspace(tmp_path)
+    line = one_line(proc)
+    assert is_answer("codex", json.loads(line))
+    return codex_reads(line)
 
 
 def _call(env_ws: tuple[dict[str, str], Path], doc: dict[str, Any] | bytes) -> tuple[str, str]:
@@ -135,14 +105,6 @@ CASES: dict[str, tuple[str, Any, str]] = {
 }
 
 
-def _golden(name: str, got: dict[str, Any]) -> None:
-    golden = GOLDEN / f"{name}.json"
-    if os.environ.get("RINGFENCE_REGEN_GOLDEN") or not golden.exists():
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n")
-    assert got == json.loads(golden.read_text())
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_golden(name: str, env_ws: tuple[dict[str, str], Path]) -> None:
     env, ws = env_ws
@@ -151,12 +113,10 @@ def test_golden(name: str, env_ws: tuple[dict[str, str], Path]) -> None:
     decision, reason = codex_answer(proc)
     if expected == "allow":
         assert proc.stdout == b"{}\n"  # no objection: Codex rejects a bare allow
-    elif expected == "require_approval":  # Codex rejects ask: a deny that names the request
-        assert decision == "deny" and "blocked until approved" in reason and AR.search(reason), reason
-    else:
-        assert decision == "deny" and "blocked until approved" not in reason, reason
-    reason = reason.replace(str(ws), "<ws>").replace(env["HOME"], "<home>")
-    _golden(name, {"decision": decision, "reason": AR.sub("AR-<id>", reason)})
+    elif expected == "deny":
+        assert "blocked until approved" not in reason, reason
+    check_outcome(decision, reason, expected)  # Codex rejects ask: a held action is a deny naming its request
+    check_golden("codex", name, {"decision": decision, "reason": redacted(reason, env, ws)})
 
 
 def test_approval_request_is_opened_and_named(env_ws: tuple[dict[str, str], Path]) -> None:
@@ -164,11 +124,7 @@ def test_approval_request_is_opened_and_named(env_ws: tuple[dict[str, str], Path
     _, reason = _call(env_ws, payload("apply_patch", patch("*** Add File: .github/workflows/x.yml", "+on: push"), ws))
     request = AR.search(reason)
     assert request is not None
-    listed = subprocess.run(
-        [RINGFENCE, "approvals", "list", "--json"], capture_output=True, env=env, cwd=ws, timeout=60, check=False
-    )
-    requests = [json.loads(line) for line in listed.stdout.decode().splitlines()]
-    assert [r["id"] for r in requests] == [request.group(0)], listed
+    assert approval_ids(env, ws) == [request.group(0)]
 
 
 # -- apply_patch is one action with the union of its files' effects -------------------------------
@@ -359,3 +315,11 @@ def test_a_malformed_patch_action_is_denied_by_analysis(tmp_path: Path, payload_
     action = Action(ActionKind.FILE_WRITE, payload_, cwd=str(tmp_path), tool="apply_patch")
     decision = Gate().evaluate(action, Principal(PrincipalType.AGENT, "codex"))
     assert decision.outcome is Outcome.DENY and "apply_patch action lists" in decision.reason
+
+
+def test_a_hook_event_name_that_is_not_a_string_is_denied(tmp_path: Path) -> None:
+    """Checking whether an off-contract payload is an after-the-fact event once raised on
+    an unhashable event name instead of answering."""
+    raw = json.dumps({**payload("Bash", {"command": "ls"}, tmp_path), "hook_event_name": ["PostToolUse"]}).encode()
+    decision, reason = codex_reads(codex.handle(raw, lambda cwd: Gate(), env={}))
+    assert decision == "deny" and "hook_event_name" in reason

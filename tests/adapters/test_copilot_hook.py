@@ -8,8 +8,6 @@ exit 0 — for bad payloads too. ``toolArgs`` arrives as a JSON-encoded string.
 from __future__ import annotations
 
 import json
-import os
-import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -22,35 +20,14 @@ from ringfence.daemon.dispatch import answer
 from ringfence.errors import PayloadError
 from ringfence.gate import Gate
 from ringfence.model import ActionKind
-from tests.helpers import RINGFENCE, isolated_env, make_workspace
-
-GOLDEN = Path(__file__).parent / "golden" / "copilot"
-
-
-def payload(tool: str, args: dict[str, Any] | str, cwd: Path | str, **extra: Any) -> dict[str, Any]:
-    """A preToolUse event shaped as Copilot CLI sends it: toolArgs is a JSON string."""
-    return {
-        "sessionId": "5f2b9c1e-0d4a-4e8b-b7a3-6c1d2e3f4a5b",
-        "timestamp": 1704614600000,
-        "cwd": str(cwd),
-        "toolName": tool,
-        "toolArgs": args if isinstance(args, str) else json.dumps(args),
-        **extra,
-    }
-
-
-def run(data: bytes, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [RINGFENCE, "hook", "copilot"], input=data, capture_output=True, env=env, cwd=cwd, timeout=60, check=False
-    )
+from tests.adapters.hooks import AR, approval_ids, check_golden, check_outcome, one_line, placed, redacted, run_hook
+from tests.adapters.runtimes.copilot import payload
+from tests.helpers import make_workspace
 
 
 def copilot_answer(proc: subprocess.CompletedProcess[bytes]) -> dict[str, Any]:
     """The answer as Copilot CLI reads it, insisting that it is one it acts on."""
-    assert proc.returncode == 0, proc.stderr  # a failed hook is skipped: the tool runs
-    lines = proc.stdout.decode().splitlines()
-    assert len(lines) == 1, f"stdout must be exactly one JSON line, got {proc.stdout!r}"
-    doc: dict[str, Any] = json.loads(lines[0])
+    doc: dict[str, Any] = json.loads(one_line(proc))  # a failed hook is skipped: the tool runs
     assert set(doc) == {"permissionDecision", "permissionDecisionReason"}, doc
     assert doc["permissionDecision"] in ("allow", "deny")
     assert isinstance(doc["permissionDecisionReason"], str) and doc["permissionDecisionReason"]
@@ -58,14 +35,9 @@ def copilot_answer(proc: subprocess.CompletedProcess[bytes]) -> dict[str, Any]:
     return doc
 
 
-@pytest.fixture()
-def env_ws(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    return isolated_env(tmp_path), make_workspace(tmp_path)
-
-
 def _call(env_ws: tuple[dict[str, str], Path], data: bytes) -> dict[str, Any]:
     env, ws = env_ws
-    return copilot_answer(run(data, env, ws))
+    return copilot_answer(run_hook("copilot", data, env, ws))
 
 
 def _deny(env_ws: tuple[dict[str, str], Path], doc: dict[str, Any] | bytes) -> str:
@@ -102,40 +74,24 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
 }
 
 
-def _golden(name: str, got: dict[str, Any]) -> None:
-    golden = GOLDEN / f"{name}.json"
-    if os.environ.get("RINGFENCE_REGEN_GOLDEN") or not golden.exists():
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n")
-    assert got == json.loads(golden.read_text())
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_golden(name: str, env_ws: tuple[dict[str, str], Path]) -> None:
     env, ws = env_ws
     tool, args, expected = CASES[name]
-    args = json.loads(json.dumps(args).replace("{ws}", str(ws)).replace("{home}", env["HOME"]))
-    out = _call(env_ws, json.dumps(payload(tool, args, ws)).encode())
-    reason = str(out["permissionDecisionReason"])
-    if expected == "require_approval":  # never ask: a deny that names the request
-        assert out["permissionDecision"] == "deny"
-        assert "blocked until approved" in reason
-        assert re.search(r"\bAR-[0-9A-Z]{8}\b", reason), out
-    else:
-        assert out["permissionDecision"] == expected, out
-    reason = re.sub(r"\bAR-[0-9A-Z]{8}\b", "AR-<id>", reason.replace(str(ws), "<ws>").replace(env["HOME"], "<home>"))
-    _golden(name, {"permissionDecision": out["permissionDecision"], "permissionDecisionReason": reason})
+    out = _call(env_ws, json.dumps(payload(tool, placed(args, env, ws), ws)).encode())
+    decision, reason = out["permissionDecision"], out["permissionDecisionReason"]
+    check_outcome(decision, reason, expected)  # never ask
+    check_golden(
+        "copilot", name, {"permissionDecision": decision, "permissionDecisionReason": redacted(reason, env, ws)}
+    )
 
 
 def test_approval_request_is_opened_and_named(env_ws: tuple[dict[str, str], Path]) -> None:
     env, ws = env_ws
     out = _call(env_ws, json.dumps(payload("bash", {"command": "git reset --hard"}, ws)).encode())
-    request = re.search(r"\bAR-[0-9A-Z]{8}\b", out["permissionDecisionReason"])
+    request = AR.search(out["permissionDecisionReason"])
     assert request is not None
-    listed = subprocess.run(
-        [RINGFENCE, "approvals", "list", "--json"], capture_output=True, env=env, cwd=ws, timeout=60, check=False
-    )
-    assert [json.loads(line)["id"] for line in listed.stdout.decode().splitlines()] == [request.group(0)]
+    assert approval_ids(env, ws) == [request.group(0)]
 
 
 def test_powershell_is_analysed_as_powershell(tmp_path: Path) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,26 +13,13 @@ from ringfence.adapters import cursor
 from ringfence.adapters.contracts import deny_line, is_answer
 from ringfence.errors import PayloadError
 from ringfence.model import ActionKind, Outcome
+from tests.adapters.hooks import AR, one_line, run_hook
 from tests.adapters.runtimes import cursor as shapes
 from tests.conftest import Sandbox
-from tests.helpers import RINGFENCE, isolated_env, make_workspace
-
-AR = re.compile(r"AR-[0-9A-Z]{8}")
-
-
-@pytest.fixture()
-def env_ws(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    return isolated_env(tmp_path), make_workspace(tmp_path)
 
 
 def run(data: bytes, env: dict[str, str], cwd: Path) -> dict[str, Any]:
-    proc = subprocess.run(
-        [RINGFENCE, "hook", "cursor"], input=data, capture_output=True, env=env, cwd=cwd, timeout=60, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.decode().splitlines()
-    assert len(lines) == 1, f"stdout must be exactly one JSON line, got {proc.stdout!r}"
-    doc: dict[str, Any] = json.loads(lines[0])
+    doc: dict[str, Any] = json.loads(one_line(run_hook("cursor", data, env, cwd)))
     return doc
 
 

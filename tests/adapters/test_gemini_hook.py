@@ -9,8 +9,6 @@ too, and even when something on the decision path prints.
 from __future__ import annotations
 
 import json
-import os
-import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -24,54 +22,24 @@ from ringfence.daemon.dispatch import answer
 from ringfence.errors import PayloadError
 from ringfence.gate import Gate
 from ringfence.model import ActionKind
-from tests.helpers import RINGFENCE, isolated_env, make_workspace
-
-GOLDEN = Path(__file__).parent / "golden" / "gemini"
-
-
-def payload(tool: str, tool_input: dict[str, Any], cwd: Path | str, **extra: Any) -> dict[str, Any]:
-    """A BeforeTool event shaped as Gemini CLI sends it (hookRunner writes JSON.stringify(input))."""
-    return {
-        "session_id": "8a3c1e52-7f0b-4d0e-9a51-2f3f4d5e6a7b",
-        "transcript_path": "/home/me/.gemini/tmp/abc/chats/session-2025-12-01T10-30-8a3c1e52.json",
-        "cwd": str(cwd),
-        "hook_event_name": "BeforeTool",
-        "timestamp": "2025-12-01T10:30:00.000Z",
-        "tool_name": tool,
-        "tool_input": tool_input,
-        **extra,
-    }
+from tests.adapters.hooks import AR, approval_ids, check_golden, check_outcome, one_line, placed, redacted, run_hook
+from tests.adapters.runtimes.gemini import payload
+from tests.helpers import make_workspace
 
 
 def run(data: bytes, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     """Run the hook as Gemini CLI does: cwd and GEMINI_PROJECT_DIR are the session's directory."""
-    return subprocess.run(
-        [RINGFENCE, "hook", "gemini"],
-        input=data,
-        capture_output=True,
-        env={**env, "GEMINI_PROJECT_DIR": str(cwd), "CLAUDE_PROJECT_DIR": str(cwd)},
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
+    return run_hook("gemini", data, env, cwd, GEMINI_PROJECT_DIR=str(cwd), CLAUDE_PROJECT_DIR=str(cwd))
 
 
 def gemini_answer(proc: subprocess.CompletedProcess[bytes]) -> dict[str, Any]:
     """The answer as Gemini CLI reads it, insisting that it is one it acts on."""
-    assert proc.returncode == 0, proc.stderr  # anything but 0 and 2 is a warning: the tool runs
-    lines = proc.stdout.decode().splitlines()
-    assert len(lines) == 1, f"stdout must be exactly one JSON line, got {proc.stdout!r}"
-    doc: dict[str, Any] = json.loads(lines[0])
+    doc: dict[str, Any] = json.loads(one_line(proc))  # anything but exit 0 and 2 is a warning: the tool runs
     assert set(doc) == {"decision", "reason"}, doc
     assert doc["decision"] in ("allow", "deny")
     assert isinstance(doc["reason"], str) and doc["reason"]
     assert is_answer("gemini", doc)
     return doc
-
-
-@pytest.fixture()
-def env_ws(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    return isolated_env(tmp_path), make_workspace(tmp_path)
 
 
 def _call(env_ws: tuple[dict[str, str], Path], data: bytes) -> dict[str, Any]:
@@ -121,43 +89,25 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
 }
 
 
-def _golden(name: str, got: dict[str, Any]) -> None:
-    golden = GOLDEN / f"{name}.json"
-    if os.environ.get("RINGFENCE_REGEN_GOLDEN") or not golden.exists():
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n")
-    assert got == json.loads(golden.read_text())
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_golden(name: str, env_ws: tuple[dict[str, str], Path]) -> None:
     env, ws = env_ws
     tool, ti, expected = CASES[name]
-    ti = json.loads(json.dumps(ti).replace("{ws}", str(ws)).replace("{home}", env["HOME"]))
+    ti = placed(ti, env, ws)
     extra: dict[str, Any] = {}
     if tool.startswith("mcp_"):
         extra["mcp_context"] = {"server_name": "postgres", "tool_name": "query", "command": "npx", "args": ["pg"]}
     out = _call(env_ws, json.dumps(payload(tool, ti, ws, **extra)).encode())
-    if expected == "require_approval":  # Gemini CLI cannot ask: a deny that names the request
-        assert out["decision"] == "deny"
-        assert "blocked until approved" in out["reason"]
-        assert re.search(r"\bAR-[0-9A-Z]{8}\b", out["reason"]), out
-    else:
-        assert out["decision"] == expected, out
-    reason = str(out["reason"]).replace(str(ws), "<ws>").replace(env["HOME"], "<home>")
-    _golden(name, {"decision": out["decision"], "reason": re.sub(r"\bAR-[0-9A-Z]{8}\b", "AR-<id>", reason)})
+    check_outcome(out["decision"], out["reason"], expected)  # Gemini CLI cannot ask
+    check_golden("gemini", name, {"decision": out["decision"], "reason": redacted(out["reason"], env, ws)})
 
 
 def test_approval_request_is_opened_and_named(env_ws: tuple[dict[str, str], Path]) -> None:
     env, ws = env_ws
     out = _call(env_ws, json.dumps(payload("run_shell_command", {"command": "git reset --hard"}, ws)).encode())
-    request = re.search(r"\bAR-[0-9A-Z]{8}\b", out["reason"])
+    request = AR.search(out["reason"])
     assert request is not None
-    listed = subprocess.run(
-        [RINGFENCE, "approvals", "list", "--json"], capture_output=True, env=env, cwd=ws, timeout=60, check=False
-    )
-    requests = [json.loads(line) for line in listed.stdout.decode().splitlines()]
-    assert [r["id"] for r in requests] == [request.group(0)], listed
+    assert approval_ids(env, ws) == [request.group(0)]
 
 
 def test_mcp_without_context_is_split_by_name(env_ws: tuple[dict[str, str], Path]) -> None:
@@ -168,8 +118,7 @@ def test_mcp_without_context_is_split_by_name(env_ws: tuple[dict[str, str], Path
     given = _call(env_ws, json.dumps({**plain, "mcp_context": context}).encode())
     assert named["decision"] == given["decision"] == "deny"
     assert "rule db." in named["reason"]
-    strip = re.compile(r"\bAR-[0-9A-Z]{8}\b")
-    assert strip.sub("AR", named["reason"]) == strip.sub("AR", given["reason"])
+    assert AR.sub("AR", named["reason"]) == AR.sub("AR", given["reason"])
 
 
 def test_configured_server_with_underscore_is_split_as_configured(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,26 +11,13 @@ import pytest
 from ringfence.adapters import opencode
 from ringfence.adapters.contracts import deny_line, is_answer
 from ringfence.model import ActionKind
+from tests.adapters.hooks import AR, one_line, placed, run_hook
 from tests.adapters.runtimes import opencode as shapes
-from tests.helpers import RINGFENCE, isolated_env, make_workspace
-
-AR = re.compile(r"AR-[0-9A-Z]{8}")
-
-
-@pytest.fixture()
-def env_ws(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    return isolated_env(tmp_path), make_workspace(tmp_path)
 
 
 def run(data: bytes, env_ws: tuple[dict[str, str], Path]) -> tuple[str, str]:
     env, ws = env_ws
-    proc = subprocess.run(
-        [RINGFENCE, "hook", "opencode"], input=data, capture_output=True, env=env, cwd=ws, timeout=60, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.decode().splitlines()
-    assert len(lines) == 1, f"stdout must be exactly one JSON line, got {proc.stdout!r}"
-    return shapes.answer(lines[0])
+    return shapes.answer(one_line(run_hook("opencode", data, env, ws)))
 
 
 def decide(env_ws: tuple[dict[str, str], Path], payload: dict[str, Any]) -> tuple[str, str]:
@@ -82,8 +67,7 @@ GOLDEN: dict[str, tuple[str, dict[str, Any], str]] = {
 def test_golden(env_ws: tuple[dict[str, str], Path], name: str) -> None:
     env, ws = env_ws
     tool, args, expected = GOLDEN[name]
-    text = json.dumps(args).replace("{ws}", str(ws)).replace("{home}", env["HOME"])
-    payload = {**shapes.shell("", str(ws)), "tool": tool, "args": json.loads(text)}
+    payload = {**shapes.shell("", str(ws)), "tool": tool, "args": placed(args, env, ws)}
     decision, reason = decide(env_ws, payload)
     assert decision == expected, reason
 
