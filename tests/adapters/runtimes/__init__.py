@@ -5,6 +5,8 @@ run the same actions through every module listed in :data:`RUNTIMES`.
 A runtime module defines:
 
 - ``RUNTIME``: the name used by ``ringfence hook <runtime>``;
+- ``payload(tool, tool_input, cwd, **extra) -> dict`` (codex, gemini, copilot): one tool
+  call as the runtime sends it, also used by that runtime's own hook tests;
 - ``shell(command, cwd) -> dict``: the payload for running a shell command;
 - ``write(path, content, cwd) -> dict | None`` and ``read(path, cwd) -> dict | None``:
   for a file write or read (None: the runtime's hooks never see that kind of action);

@@ -5,20 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.helpers import payload as _payload
+
 RUNTIME = "claude-code"
-
-
-def _payload(tool: str, tool_input: dict[str, Any], cwd: str) -> dict[str, Any]:
-    return {
-        "session_id": "sess-1",
-        "transcript_path": "/tmp/transcript.jsonl",
-        "cwd": cwd,
-        "permission_mode": "default",
-        "hook_event_name": "PreToolUse",
-        "tool_name": tool,
-        "tool_input": tool_input,
-        "tool_use_id": "toolu_01",
-    }
 
 
 def shell(command: str, cwd: str) -> dict[str, Any]:

@@ -3,33 +3,36 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 RUNTIME = "codex"
 
 
-def _payload(tool: str, tool_input: dict[str, Any], cwd: str) -> dict[str, Any]:
+def payload(tool: str, tool_input: Any, cwd: Path | str, **extra: Any) -> dict[str, Any]:
+    """A PreToolUse event shaped as Codex sends it (``PreToolUseCommandInput``)."""
     return {
-        "session_id": "019a5c1e-codex-sess-1",
-        "turn_id": "turn-1",
-        "transcript_path": None,
-        "cwd": cwd,
+        "session_id": "019a5c1e-7d2f-7c31-9a0e-3b8f6c2d1e44",
+        "turn_id": "3",
+        "transcript_path": "/home/me/.codex/sessions/2025/12/01/rollout-2025-12-01T10-30-00-019a5c1e.jsonl",
+        "cwd": str(cwd),
         "hook_event_name": "PreToolUse",
         "model": "gpt-5-codex",
         "permission_mode": "default",
         "tool_name": tool,
         "tool_input": tool_input,
-        "tool_use_id": "call_01",
+        "tool_use_id": "call_Jd9wQb0x",
+        **extra,
     }
 
 
 def shell(command: str, cwd: str) -> dict[str, Any]:
-    return _payload("Bash", {"command": command}, cwd)
+    return payload("Bash", {"command": command}, cwd)
 
 
 def write(path: str, content: str, cwd: str) -> dict[str, Any]:
     lines = "".join(f"+{line}\n" for line in content.splitlines())
-    return _payload("apply_patch", {"command": f"*** Begin Patch\n*** Add File: {path}\n{lines}*** End Patch\n"}, cwd)
+    return payload("apply_patch", {"command": f"*** Begin Patch\n*** Add File: {path}\n{lines}*** End Patch\n"}, cwd)
 
 
 def read(path: str, cwd: str) -> None:
@@ -37,7 +40,7 @@ def read(path: str, cwd: str) -> None:
 
 
 def mcp(server: str, tool: str, arguments: dict[str, Any], cwd: str) -> dict[str, Any]:
-    return _payload(f"mcp__{server}__{tool}", arguments, cwd)
+    return payload(f"mcp__{server}__{tool}", arguments, cwd)
 
 
 def answer(stdout: str) -> tuple[str, str]:

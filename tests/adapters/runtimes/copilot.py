@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 RUNTIME = "copilot"
 
 
-def _payload(tool: str, args: dict[str, Any], cwd: str) -> dict[str, Any]:
+def payload(tool: str, args: dict[str, Any] | str, cwd: Path | str, **extra: Any) -> dict[str, Any]:
+    """A preToolUse event shaped as Copilot CLI sends it: toolArgs is a JSON string."""
     return {
-        "sessionId": "copilot-sess-1",
+        "sessionId": "5f2b9c1e-0d4a-4e8b-b7a3-6c1d2e3f4a5b",
         "timestamp": 1704614600000,
-        "cwd": cwd,
+        "cwd": str(cwd),
         "toolName": tool,
-        "toolArgs": json.dumps(args),
+        "toolArgs": args if isinstance(args, str) else json.dumps(args),
+        **extra,
     }
 
 
 def shell(command: str, cwd: str) -> dict[str, Any]:
-    return _payload("bash", {"command": command, "description": "run it"}, cwd)
+    return payload("bash", {"command": command, "description": "run it"}, cwd)
 
 
 def write(path: str, content: str, cwd: str) -> dict[str, Any]:
-    return _payload("create", {"path": path, "file_text": content}, cwd)
+    return payload("create", {"path": path, "file_text": content}, cwd)
 
 
 def read(path: str, cwd: str) -> dict[str, Any]:
-    return _payload("view", {"path": path}, cwd)
+    return payload("view", {"path": path}, cwd)
 
 
 def mcp(server: str, tool: str, arguments: dict[str, Any], cwd: str) -> dict[str, Any] | None:
@@ -36,7 +39,7 @@ def mcp(server: str, tool: str, arguments: dict[str, Any], cwd: str) -> dict[str
     # server is sent this way here (the configured case is in test_copilot_hook.py).
     if server != "github":
         return None
-    return _payload(f"github-mcp-server-{tool}", arguments, cwd)
+    return payload(f"github-mcp-server-{tool}", arguments, cwd)
 
 
 def answer(stdout: str) -> tuple[str, str]:
