@@ -345,6 +345,7 @@ def test_outside_ci_the_gate_refuses(
     pipeline: Pipeline, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("GITHUB_ACTIONS")
+    monkeypatch.delenv("CI", raising=False)  # set when this suite itself runs in CI
     code, out = pipeline.gate(capsys, "--action", "deploy", "--env", "staging", "--artifact", ARTIFACT)
     assert code == 3 and "no CI system detected" in out
 
