@@ -175,6 +175,13 @@ def required_object(doc: Mapping[str, Any], key: str, *, default_empty: bool = F
     return value
 
 
+def texts(doc: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, str]:
+    """``{name: doc[key]}`` for each ``key: name`` of ``names`` whose value is a non-empty
+    string (informational fields the principal carries as attributes)."""
+    found = {name: optional_text(doc.get(key)) for key, name in names.items()}
+    return {name: value for name, value in found.items() if value}
+
+
 def absolute_dir(value: Any, key: str = "cwd") -> str:
     """``value``, which must be an absolute path."""
     if not isinstance(value, str) or not value.startswith("/"):

@@ -108,11 +108,10 @@ def parse(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[Action, 
         ti = {}  # an MCP call without arguments
     if not isinstance(ti, dict):
         raise PayloadError("tool_input must be a JSON object")
-    attributes = {"permission_mode": str(doc.get("permission_mode") or "")}
-    for key, name in (("turn_id", "turn_id"), ("agent_id", "codex_agent_id"), ("agent_type", "codex_agent_type")):
-        value = base.optional_text(doc.get(key))
-        if value:
-            attributes[name] = value
+    attributes = {
+        "permission_mode": str(doc.get("permission_mode") or ""),
+        **base.texts(doc, {"turn_id": "turn_id", "agent_id": "codex_agent_id", "agent_type": "codex_agent_type"}),
+    }
     principal = base.agent(
         RUNTIME,
         env,

@@ -125,16 +125,12 @@ def parse_event(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[st
     doc = base.read_object(raw)
     event = _event(doc)
     cwd = _cwd(doc, env)
-    attributes = {"cursor_event": event}
-    version = base.optional_text(doc.get("cursor_version"))
-    if version:
-        attributes["cursor_version"] = version
     principal = base.agent(
         RUNTIME,
         env,
         session=doc.get("conversation_id"),
         model=base.optional_text(doc.get("model")),
-        attributes=attributes,
+        attributes={"cursor_event": event, **base.texts(doc, {"cursor_version": "cursor_version"})},
     )
     if event in (SHELL_EVENT, "afterShellExecution"):
         action = base.shell(doc.get("command"), cwd, "Shell", env, where=f"{event} command")

@@ -97,16 +97,12 @@ def parse(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[Action, 
     if directory is None:
         raise PayloadError("directory is missing (the plugin sends the session's directory)")
     cwd = base.absolute_dir(directory, "directory")
-    attributes = {}
-    agent_name = base.optional_text(doc.get("agent"))
-    if agent_name:
-        attributes["opencode_agent"] = agent_name
     principal = base.agent(
         RUNTIME,
         env,
         session=doc.get("sessionID"),
         model=base.optional_text(doc.get("model")),
-        attributes=attributes,
+        attributes=base.texts(doc, {"agent": "opencode_agent"}),
     )
     return action_for(tool, args, cwd, env=env), principal
 
