@@ -297,9 +297,9 @@ def test_two_processes_racing_for_one_single_use_grant(h: Harness, state_locatio
     import time
 
     for _round in range(3):
+        h.clock.now = time.time()  # the racers use the real clock, so the request must be made on it too
         rid = h.decide(PROD).request_id
         assert rid
-        h.clock.now = time.time()  # the racers use the real clock
         h.approve_all(rid, "alice", "bob")
         ctx = multiprocessing.get_context("fork")
         barrier, results = ctx.Barrier(2), ctx.Queue()
