@@ -33,3 +33,7 @@ class ControlError(RingfenceError):
 
 class ApprovalError(ControlError):
     """An approval request, approval or grant cannot be used as asked."""
+
+
+class ProvenanceError(RingfenceError):
+    """An attestation cannot be built, read, signed or verified as asked."""

@@ -17,4 +17,6 @@ COMMAND_MODULES = (
     "ci",
     "git_hooks",
     "export",
+    "attest",
+    "verify",
 )

@@ -91,12 +91,6 @@ def _open() -> tuple[Any, Any, Any]:
     return ledger, settings, err
 
 
-def _state(settings: Any) -> Path:
-    from ringfence.config import state_dir
-
-    return Path(settings.ledger_path).parent if settings.ledger_path else state_dir()
-
-
 def _verifier(settings: Any, key: Path | None, err: Any) -> Any:
     from ringfence.errors import RingfenceError
     from ringfence.ledger.checkpoint import VerifierKey
@@ -105,7 +99,9 @@ def _verifier(settings: Any, key: Path | None, err: Any) -> Any:
     try:
         if key is not None:
             return VerifierKey.from_vkey(key.read_text(encoding="utf-8").strip())
-        return load_verifier(_state(settings))
+        from ringfence.commands._ledger import ledger_state
+
+        return load_verifier(ledger_state(settings))
     except (OSError, RingfenceError) as exc:
         err.print(f"[bold red]error:[/] cannot read the verifier key: {exc}")
         raise SystemExit(EXIT_USAGE) from None
@@ -268,12 +264,10 @@ def run_consistency(ns: argparse.Namespace) -> int:
 
 
 def run_checkpoint(ns: argparse.Namespace) -> int:
-    from ringfence.ledger import signer
+    from ringfence.commands._ledger import sign_checkpoint
 
     ledger, settings, _ = _open()
-    origin = settings.ledger_origin or signer.default_origin()
-    key = signer.load_or_create_key(_state(settings), origin)
-    sys.stdout.write(signer.checkpoint_now(ledger, key, origin, settings.witness))
+    sys.stdout.write(sign_checkpoint(ledger, settings))
     return 0
 
 

@@ -79,6 +79,13 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--no-wait", action="store_true", help="open the request and exit 3 instead of waiting")
     g.add_argument("--json", action="store_true", help="print the result as one JSON object")
     g.add_argument("--cwd", default=None, help="directory whose configuration applies (default: here)")
+    v = g.add_argument_group(
+        "provenance", "refuse what cannot prove its lineage: verify before the gate decides (see `ringfence verify`)"
+    )
+    v.add_argument("--verify", dest="verify_policy", metavar="POLICY", help="the verify policy the artifact must pass")
+    v.add_argument("--artifact-file", help="the artifact file itself; its SHA-256 must be --artifact's digest")
+    v.add_argument("--attestations", help="its attestations (default: <artifact-file>.intoto.jsonl)")
+    v.add_argument("--commit", help="verify this commit's attestations (git notes) instead of an artifact's")
     g.set_defaults(run=run_gate)
 
 
@@ -325,7 +332,7 @@ class RemoteBackend(Backend):
 @dataclass
 class Outcome:
     exit_code: int
-    verdict: str  # allowed | approved | denied | rejected | expired | pending | timeout | error
+    verdict: str  # allowed | approved | denied | rejected | expired | pending | timeout | error | unproven
     first: Result | None = None
     final: Result | None = None
     request: str | None = None
@@ -358,8 +365,12 @@ def run_gate(ns: argparse.Namespace) -> int:
         except CIEnvironmentError as exc:
             raise GateError(str(exc)) from None
         action = build_action(ns, env)
-        backend = RemoteBackend(env) if env.get("RINGFENCE_SERVER") else LocalBackend(action.cwd, interval)
-        outcome = gate(backend, action, principal, timeout=timeout, wait=not ns.no_wait, progress=_progress(err))
+        unproven = check_provenance(ns, action)
+        if unproven is not None:
+            outcome = unproven
+        else:
+            backend = RemoteBackend(env) if env.get("RINGFENCE_SERVER") else LocalBackend(action.cwd, interval)
+            outcome = gate(backend, action, principal, timeout=timeout, wait=not ns.no_wait, progress=_progress(err))
     except GateError as exc:
         outcome = Outcome(EXIT_ERROR, "error", message=str(exc))
     except Exception as exc:  # a configuration that does not load, a broken state: never a go
@@ -383,6 +394,75 @@ def run_gate(ns: argparse.Namespace) -> int:
         except OSError as exc:
             err.print(f"warning: cannot append to GITHUB_STEP_SUMMARY ({exc})", markup=False)
     return outcome.exit_code
+
+
+def check_provenance(ns: argparse.Namespace, action: Any) -> Outcome | None:
+    """With ``--verify``: None when the artifact (or commit) proves its lineage, else the refusal.
+
+    The refusal is recorded in the ledger (when one is configured here) before it is printed."""
+    flags = [f for f in ("artifact_file", "attestations", "commit") if getattr(ns, f, None)]
+    policy = getattr(ns, "verify_policy", None)
+    if policy is None:
+        if flags:
+            raise GateError(f"--{flags[0].replace('_', '-')} belongs with --verify POLICY")
+        return None
+    from pathlib import Path
+
+    from ringfence.commands.verify import verify_target
+    from ringfence.errors import RingfenceError
+
+    artifact = action.payload["artifact"]
+    if ns.commit and ns.artifact_file:
+        raise GateError("verify either --commit or --artifact-file, not both")
+    if not ns.commit and not ns.artifact_file and not ns.attestations:
+        raise GateError("--verify needs what to verify: --artifact-file FILE, --attestations FILE or --commit REV")
+    try:
+        if ns.commit:
+            result = verify_target(
+                policy_path=Path(policy),
+                commit=ns.commit,
+                repo=Path(action.cwd),
+                attestations=Path(ns.attestations) if ns.attestations else None,
+            )
+        else:
+            result = verify_target(
+                policy_path=Path(policy),
+                artifact=ns.artifact_file or artifact,
+                attestations=Path(ns.attestations) if ns.attestations else None,
+            )
+    except RingfenceError as exc:
+        raise GateError(f"provenance: {exc}") from None
+    failures = result.failures() if not result.ok else []
+    if not failures and not ns.commit and artifact.rpartition(":")[2] != result.target.sha256:
+        failures = [
+            f"--artifact {artifact} is not the verified file's digest (sha256:{result.target.sha256}): "
+            "the gate decides for exactly what was verified"
+        ]
+    if not failures:
+        return None
+    _record_unproven(action, result.target.description, failures)
+    reason = f"{result.target.description} cannot prove its lineage: " + "; ".join(failures[:3])
+    return Outcome(EXIT_DENIED, "unproven", message=reason)
+
+
+def _record_unproven(action: Any, target: str, failures: list[str]) -> None:
+    from ringfence.commands._control import record
+    from ringfence.config import load_settings
+
+    try:
+        record(
+            load_settings(action.cwd),
+            {
+                "kind": "provenance",
+                "decision": "deny",
+                "action_kind": action.kind.value,
+                "action": action.to_dict(),
+                "target": target,
+                "failures": failures[:20],
+            },
+        )
+    except Exception:  # the refusal stands whether or not it could be recorded
+        return
 
 
 def gate(
@@ -471,6 +551,7 @@ _HEADLINE = {
     "pending": "PENDING",
     "timeout": "TIMED OUT",
     "error": "ERROR",
+    "unproven": "REFUSED",
 }
 
 
@@ -522,7 +603,8 @@ def _lines(o: Outcome, ns: argparse.Namespace, principal: Any, dashboard: str | 
     if shown is not None and shown.record is not None:
         rows.append(("ledger entry", str(shown.record)))
     if o.message:
-        rows.append(("note" if o.exit_code != EXIT_ERROR or o.verdict != "error" else "error", o.message))
+        label = {"error": "error", "unproven": "why"}.get(o.verdict, "note")
+        rows.append((label, o.message))
     return rows
 
 
@@ -536,6 +618,7 @@ def _advice(o: Outcome, ns: argparse.Namespace) -> str:
         "pending": f"stop for now: re-run this job after {o.request or 'the request'} is approved",
         "timeout": f"stop: no answer within {ns.timeout}; re-run this job to keep waiting on {o.request}",
         "error": "stop: ringfence could not decide (see the error), so the step must not run",
+        "unproven": "stop: the artifact's provenance does not verify, so it does not ship",
     }[o.verdict]
 
 

@@ -11,9 +11,10 @@ EXIT_USAGE = 3
 def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "keys",
-        help="create and show your approver signing key (Ed25519)",
+        help="create and show signing keys (Ed25519): approvers' and agents'",
         description="Every approval is signed with the approver's key. Create yours once, then add the printed "
-        "public key under approvers: in the configuration.",
+        "public key under approvers: in the configuration. An agent's key (created by a human, then handed to the "
+        "agent or its CI secret) signs its provenance attestations (`ringfence attest`).",
     )
     ksub = p.add_subparsers(title="keys commands", metavar="COMMAND")
     c = ksub.add_parser("create", help="create a key named after your approver id")
