@@ -254,6 +254,7 @@ def test_not_uninstall(line: str, ctx: Context) -> None:
         ("ringfence keys create", "keys create"),
         ("python -m ringfence approvals approve AR-1", "approvals approve"),
         ("/usr/local/bin/ringfence resume", "resume"),
+        ("ringfence countersign --commit HEAD --key alice", "countersign"),
     ],
 )
 def test_human_only_controls(line: str, operation: str, ctx: Context) -> None:
@@ -271,6 +272,8 @@ def test_human_only_controls(line: str, operation: str, ctx: Context) -> None:
         "ringfence status",
         "ringfence approvals list",
         "ringfence wait AR-1 --timeout 30m",
+        "ringfence attest --base HEAD~1 --push",
+        "ringfence verify --commit HEAD --policy verify.yaml",
         "ringfence doctor",
         "ringfence init --agent claude-code",
         "ringfence approvals show AR-1",

@@ -18,7 +18,8 @@ for variables, ``variable``) when a command:
 - uninstalls it (``pip``/``pipx``/``uv``/``brew``/``npm`` … ``uninstall ringfence``,
   ``ringfence uninstall``);
 - acts as a human would on its controls (``ringfence resume``, ``ringfence approvals
-  approve``, ``ringfence keys create``): an agent may never approve or lift a halt.
+  approve``, ``ringfence keys create``, ``ringfence countersign``): an agent may never
+  approve, countersign or lift a halt.
 
 Hook bypass through git (``--no-verify``, ``core.hooksPath``) belongs to the git domain.
 """
@@ -45,9 +46,11 @@ _UNINSTALL = frozenset(words("uninstall remove rm un purge erase"))
 _PACKAGE_MANAGERS = frozenset(
     words("pip pip3 pipx uv brew npm pnpm yarn bun apt apt-get dnf yum conda mamba poetry port")
 )
-# ringfence subcommands that only a human may run (approving, lifting a halt, keys).
+# ringfence subcommands that only a human may run (approving, lifting a halt, keys,
+# countersigning an attestation: an approver's signature on what an agent produced).
 _HUMAN_ONLY: dict[str, frozenset[str] | None] = {
     "uninstall": None,
+    "countersign": None,
     "resume": None,
     "approve": None,
     "grant": None,
