@@ -37,3 +37,7 @@ class ApprovalError(ControlError):
 
 class ProvenanceError(RingfenceError):
     """An attestation cannot be built, read, signed or verified as asked."""
+
+
+class ReviewError(RingfenceError):
+    """A change cannot be reviewed as asked (bad input file, unreadable repository)."""

@@ -351,3 +351,16 @@ def test_agent_statistics_and_the_chart_come_from_the_ledger(tmp_path: Path) -> 
     assert sum(bar.height for bar in first) == pytest.approx(chart.baseline - 4.0)  # the peak fills the plot
     assert dashboard_agents.chart([]) is None
     ledger.close()
+
+
+def test_the_agents_page_shows_reviewed_changes(dash: Dash) -> None:
+    ledger = dash.state.ledger
+    review = {"kind": "review", "principal_type": "agent", "principal_id": "deploy-bot", "ts": "2026-12-01T10:00:00Z"}
+    ledger.append({**review, "head": "a" * 40, "route": "auto_merge", "reverted": []})
+    ledger.append({**review, "head": "b" * 40, "route": "senior", "reverted": ["a" * 40]})
+    dash.sign_in("alice")
+    page = dash.client.get("/agents").text
+    assert "Changes reviewed" in page
+    row = page.split("reviews")[-1]
+    assert re.search(r'data-label="reviewed">2</td>\s*<td data-label="auto-merge">1</td>', row)
+    assert re.search(r'data-label="senior">1</td>', row) and "(50%)" in row

@@ -19,4 +19,5 @@ COMMAND_MODULES = (
     "export",
     "attest",
     "verify",
+    "review",
 )

@@ -87,6 +87,9 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--attestations", help="its attestations (default: <artifact-file>.intoto.jsonl)")
     v.add_argument("--commit", help="verify this commit's attestations (git notes) instead of an artifact's")
     g.set_defaults(run=run_gate)
+    from ringfence.commands.review import add_ci_parser
+
+    add_ci_parser(ci_sub)
 
 
 # --- the action ------------------------------------------------------------------------------

@@ -130,3 +130,8 @@ def _redact_value(value: Any, depth: int) -> Any:
     if isinstance(value, list | tuple):
         return [_redact_value(v, depth + 1) for v in value]
     return value
+
+
+def token_matches(text: str) -> list[re.Match[str]]:
+    """Every token-shaped secret in ``text`` (the shapes :func:`redact_text` removes)."""
+    return list(_TOKENS.finditer(text))

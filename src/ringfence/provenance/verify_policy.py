@@ -103,15 +103,17 @@ def _item(node: Any, index: int) -> Any:
     return items[index] if isinstance(items, list) and index < len(items) else node
 
 
-def load(path: Path) -> VerifyPolicy:
-    """Load and validate the verify policy at ``path``. Raises :class:`VerifyPolicyError`."""
+def load(path: Path, text: str | None = None) -> VerifyPolicy:
+    """Load and validate the verify policy at ``path`` (or its ``text``, read elsewhere — from
+    a git revision, say). Raises :class:`VerifyPolicyError`."""
     import yaml
 
     loader = _Loader(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise VerifyPolicyError(f"cannot read the verify policy {path}: {exc.strerror}") from None
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise VerifyPolicyError(f"cannot read the verify policy {path}: {exc.strerror}") from None
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

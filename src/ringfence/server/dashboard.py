@@ -300,10 +300,22 @@ async def resume(request: Request, human: Human, form: Form) -> Response:
 @page
 async def agents(request: Request, human: Human, form: Form) -> Response:
     state = server_state(request)
+    from ringfence.review.metrics import agent_metrics
+
     stats, points = await asyncio.to_thread(dashboard_agents.collect, state.ledger)
+    reviews = [r for r in await asyncio.to_thread(agent_metrics, state.ledger) if r["reviewed"]]
     chart = dashboard_agents.chart(points)
     lines = {s.agent: dashboard_agents.sparkline(s.times, chart.start, chart.end) if chart else "" for s in stats}
-    return render(request, "agents.html", human, stats=stats, chart=chart, lines=lines, window=dashboard_agents.WINDOW)
+    return render(
+        request,
+        "agents.html",
+        human,
+        stats=stats,
+        chart=chart,
+        lines=lines,
+        window=dashboard_agents.WINDOW,
+        reviews=reviews,
+    )
 
 
 @page
