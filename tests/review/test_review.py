@@ -171,6 +171,7 @@ def test_a_terraform_plan_that_deletes_a_database(repo: Repo, tmp_path: Path) ->
     report = run(repo, head, terraform_plan=path)
     finding = next(f for f in report.findings if f.kind == "terraform.delete")
     assert finding.severity.value == "critical" and "aws_db_instance.main" in finding.message
+    assert "its data goes with it" in finding.message and lost(report, "terraform.delete") == 40
     assert "sensitive.infrastructure" in kinds(report)
     assert report.route.name == "senior"
 
@@ -207,6 +208,8 @@ def test_new_high_severity_sarif_findings(repo: Repo, tmp_path: Path) -> None:
     report = run(repo, head, sarif=sarif([hit]), sarif_base=sarif([]))
     finding = next(f for f in report.findings if f.kind == "sarif.new")
     assert finding.severity.value == "high" and finding.location == "src/api/users.py:2"
+    assert "semgrep sql-injection: user input reaches a SQL query" in finding.message
+    assert lost(report, "sarif.new") == 20
     assert report.route.name == "senior"
     # the same finding already present on the base is not new
     assert "sarif.new" not in kinds(run(repo, head, sarif=sarif([hit]), sarif_base=sarif([hit])))
@@ -230,6 +233,7 @@ def test_a_coverage_drop(repo: Repo, tmp_path: Path) -> None:
     finding = next(f for f in report.findings if f.kind == "coverage.drop")
     assert finding.severity.value == "high" and "90.0%" in finding.message and "80.0%" in finding.message
     assert report.coverage_delta == pytest.approx(-10.0)
+    assert lost(report, "coverage.drop") == 20 and report.route.name == "senior"
     assert not any(p.reason.startswith("coverage was measured") for p in report.score.points)
     steady = run(repo, head, coverage=cobertura(0.90, "head2.xml"), coverage_base=cobertura(0.90, "base2.xml"))
     assert any(p.reason == "coverage was measured and did not drop" and p.delta == 5 for p in steady.score.points)
