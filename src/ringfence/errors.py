@@ -41,3 +41,7 @@ class ProvenanceError(RingfenceError):
 
 class ReviewError(RingfenceError):
     """A change cannot be reviewed as asked (bad input file, unreadable repository)."""
+
+
+class GuardError(RingfenceError):
+    """A guard spec or runbook that cannot be used as written, or a guard that cannot run."""

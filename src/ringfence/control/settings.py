@@ -15,6 +15,7 @@ Parsed from the same config files as everything else (:mod:`ringfence.config`)::
       escalate_to: [oncall-webhook]
       default_window: business-hours
       service_keys: ["ed25519:…"] # keys a server signs Slack/API approvals with
+      runbooks: {k: 2, groups: [sre]}  # signatures a runbook needs before it may run
     channels:
       release-slack: {kind: slack, url_env: RINGFENCE_SLACK_URL}
       oncall-webhook: {kind: webhook, url: https://…, secret_env: ONCALL_SECRET}
@@ -74,6 +75,7 @@ APPROVALS_FIELDS = frozenset(
         "service_keys",
         "dashboard_url",
         "slack_signing_secret_env",
+        "runbooks",
     }
 )
 BUDGET_FIELDS = frozenset({"id", "match", "limit", "per", "cost", "on_exceed", "per_agent"})
@@ -180,6 +182,8 @@ class ControlSettings:
     freeze: tuple[str, ...] = ()
     budgets: tuple[Budget, ...] = ()
     github: GitHubIntegration | None = None
+    runbook_k: int = 2
+    runbook_groups: tuple[str, ...] = ()
 
     def window(self, spec: str) -> ChangeWindow:
         """The change window ``spec`` names (a key of ``windows:``) or spells out inline;
@@ -321,6 +325,9 @@ def parse_control(doc: Mapping[str, Any], where: str, *, agent_id: str | None = 
             raise ConfigError(f"{where}: freeze: {exc}") from None
     windows = _windows(doc.get("windows") or {}, where)
     default_window = a.get("default_window")
+    rb = _mapping(a.get("runbooks") or {}, f"{where}: approvals.runbooks", frozenset({"k", "groups"}))
+    runbook_k = _positive_int(rb.get("k", 2), f"{where}: approvals.runbooks.k")
+    runbook_groups = _names(rb.get("groups", []), f"{where}: approvals.runbooks.groups")
     settings = ControlSettings(
         state=state,
         approvers=approvers,
@@ -339,6 +346,8 @@ def parse_control(doc: Mapping[str, Any], where: str, *, agent_id: str | None = 
         freeze=tuple(freeze),
         budgets=_budgets(doc.get("budgets") or [], where),
         github=_github(doc.get("integrations") or {}, where),
+        runbook_k=runbook_k,
+        runbook_groups=runbook_groups,
     )
     if default_window is not None:
         if not isinstance(default_window, str):

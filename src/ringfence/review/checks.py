@@ -4,7 +4,7 @@ Migration files are judged by the gate's own SQL analysis
 (:func:`ringfence.analyze.sql.migration_file_effects`: SQL parsed with sqlglot, and the
 forward part of Alembic, Django, Rails, Knex, Ecto and Laravel migrations), CI files by a
 structural comparison of their configuration before and after
-(:mod:`ringfence.review.ci_config`), and added lines are searched for token-shaped secrets
+(:mod:`ringfence.review.ci`), and added lines are searched for token-shaped secrets
 with the ledger's redaction patterns (the secret itself is never repeated).
 """
 
@@ -206,7 +206,7 @@ def migrations(diff: Diff) -> list[Finding]:
 
 
 def ci(diff: Diff) -> list[Finding]:
-    from ringfence.review.ci_config import ci_weakening, is_ci_config
+    from ringfence.review.ci import ci_weakening, is_ci_config
 
     out: list[Finding] = []
     for f in diff.files:

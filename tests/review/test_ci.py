@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ringfence.review.ci_config import ci_weakening, is_ci_config
+from ringfence.review.ci import ci_weakening, is_ci_config
 from ringfence.review.findings import Finding, Severity
 
 WF = ".github/workflows/ci.yml"
