@@ -255,6 +255,7 @@ def test_not_uninstall(line: str, ctx: Context) -> None:
         ("python -m ringfence approvals approve AR-1", "approvals approve"),
         ("/usr/local/bin/ringfence resume", "resume"),
         ("ringfence countersign --commit HEAD --key alice", "countersign"),
+        ("ringfence runbook sign runbooks/rollback.yaml --as alice", "runbook sign"),
     ],
 )
 def test_human_only_controls(line: str, operation: str, ctx: Context) -> None:
@@ -274,6 +275,8 @@ def test_human_only_controls(line: str, operation: str, ctx: Context) -> None:
         "ringfence wait AR-1 --timeout 30m",
         "ringfence attest --base HEAD~1 --push",
         "ringfence verify --commit HEAD --policy verify.yaml",
+        "ringfence runbook run runbooks/rollback.yaml",
+        "ringfence guard run guard.yaml",
         "ringfence doctor",
         "ringfence init --agent claude-code",
         "ringfence approvals show AR-1",

@@ -47,10 +47,11 @@ _PACKAGE_MANAGERS = frozenset(
     words("pip pip3 pipx uv brew npm pnpm yarn bun apt apt-get dnf yum conda mamba poetry port")
 )
 # ringfence subcommands that only a human may run (approving, lifting a halt, keys,
-# countersigning an attestation: an approver's signature on what an agent produced).
+# countersigning an attestation or signing a runbook: an approver's signature).
 _HUMAN_ONLY: dict[str, frozenset[str] | None] = {
     "uninstall": None,
     "countersign": None,
+    "runbook": frozenset({"sign"}),
     "resume": None,
     "approve": None,
     "grant": None,

@@ -20,4 +20,5 @@ COMMAND_MODULES = (
     "attest",
     "verify",
     "review",
+    "guard",
 )

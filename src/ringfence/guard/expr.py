@@ -124,8 +124,10 @@ def compile_condition(text: str, where: str = "condition") -> Condition:
         tree = ast.parse(_translate(text).strip(), mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"{where} {text!r} does not parse: {exc.msg}") from None
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
-        _check(node, where, text)
+        if id(node) not in called:  # a called name is checked by its call
+            _check(node, where, text)
     return Condition(text, tree)
 
 
@@ -158,8 +160,8 @@ def _check(node: ast.AST, where: str, text: str) -> None:
     if isinstance(node, ast.Call) and (
         not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS or node.keywords
     ):
-        name = node.func.id if isinstance(node.func, ast.Name) else "?"
-        raise ExprError(f"{where} {text!r}: unknown function {name!r} ({', '.join(_FUNCTIONS)})")
+        name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+        raise ExprError(f"{where} {text!r}: unknown function {name!r} (only {', '.join(_FUNCTIONS)})")
     if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str | bool | type(None)):
         raise ExprError(f"{where} {text!r}: unsupported literal {node.value!r}")
 
