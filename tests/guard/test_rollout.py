@@ -227,3 +227,47 @@ def test_dry_run_shows_what_would_happen(world: World) -> None:
     assert "on failure: runbook rollback-web v1 signed by alice, bob (2 of 2)" in plan
     assert f"step roll back: `curl -X POST {world.app.url}/admin/rollback` → allow" in plan
     assert not [e for e in world.ledger() if e.get("kind") in ("guard", "incident")]
+
+
+GITHUB = {
+    "GITHUB_ACTIONS": "true",
+    "GITHUB_ACTOR": "erin",
+    "GITHUB_TRIGGERING_ACTOR": "erin",
+    "GITHUB_REPOSITORY": "acme/web",
+    "GITHUB_RUN_ID": "9001",
+    "GITHUB_SHA": "1" * 40,
+    "GITHUB_REF": "refs/heads/main",
+    "GITHUB_EVENT_NAME": "push",
+}
+
+
+def test_the_deploy_step_stays_running_through_the_analysis(world: World) -> None:
+    world.write(guard(world.prom))
+    world.sign("alice", "bob")
+    marker = world.root / "deployed"
+
+    def gate(*extra: str) -> Any:
+        return cli(world.env, world.ws, "ci", "gate", "--action", "deploy", "--env", "staging",
+                   "--artifact", "sha256:" + "ab" * 32, "--json", "--guard", str(world.spec), *extra,
+                   extra_env=GITHUB)  # fmt: skip
+
+    ok = gate("--", "touch", str(marker))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    doc = json.loads(ok.stdout)
+    assert doc["result"] == "allowed" and doc["guard"]["phase"] == "Successful" and marker.exists()
+    world.app.set_error_rate(0.25)
+    time.sleep(3)
+    bad = gate()
+    assert bad.returncode == 2, bad.stdout
+    doc = json.loads(bad.stdout)
+    assert doc["result"] == "rolled back" and doc["guard"]["runbook"]["ok"] is True
+    assert world.app.error_rate == 0.0
+
+
+def test_guard_flags_are_checked_before_anything_runs(world: World) -> None:
+    missing = cli(world.env, world.ws, "ci", "gate", "--action", "deploy", "--env", "staging", "--artifact",
+                  "sha256:" + "ab" * 32, "--guard", str(world.root / "nope.yaml"), extra_env=GITHUB)  # fmt: skip
+    assert missing.returncode == 3 and "--guard: cannot read the guard spec" in missing.stdout
+    stray = cli(world.env, world.ws, "ci", "gate", "--action", "deploy", "--env", "staging", "--artifact",
+                "sha256:" + "ab" * 32, "--", "./deploy.sh", extra_env=GITHUB)  # fmt: skip
+    assert stray.returncode == 3 and "a deploy command belongs with --guard SPEC" in stray.stdout

@@ -86,6 +86,19 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--artifact-file", help="the artifact file itself; its SHA-256 must be --artifact's digest")
     v.add_argument("--attestations", help="its attestations (default: <artifact-file>.intoto.jsonl)")
     v.add_argument("--commit", help="verify this commit's attestations (git notes) instead of an artifact's")
+    r = g.add_argument_group(
+        "guarded rollout",
+        "stay running through the metric analysis once the step may go (see `ringfence guard run`)",
+    )
+    r.add_argument(
+        "--guard", metavar="SPEC", help="after go: run the guard spec; exit 0 successful, 2 failed, 3 paused"
+    )
+    r.add_argument(
+        "deploy_command",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND",
+        help="with --guard: the deploy command to run after go and before the analysis (an argv, no shell)",
+    )
     g.set_defaults(run=run_gate)
     from ringfence.commands.review import add_ci_parser
 
@@ -343,6 +356,7 @@ class Outcome:
     waited: float = 0.0
     message: str = ""
     needs: str | None = None  # what a request still pending needs
+    guard: Any = None  # the guard's outcome, with --guard
 
 
 def run_gate(ns: argparse.Namespace) -> int:
@@ -368,12 +382,15 @@ def run_gate(ns: argparse.Namespace) -> int:
         except CIEnvironmentError as exc:
             raise GateError(str(exc)) from None
         action = build_action(ns, env)
+        guard_spec = load_guard(ns)
         unproven = check_provenance(ns, action)
         if unproven is not None:
             outcome = unproven
         else:
             backend = RemoteBackend(env) if env.get("RINGFENCE_SERVER") else LocalBackend(action.cwd, interval)
             outcome = gate(backend, action, principal, timeout=timeout, wait=not ns.no_wait, progress=_progress(err))
+            if guard_spec is not None and outcome.exit_code == EXIT_OK:
+                outcome = guarded(outcome, guard_spec, ns, action.cwd, err)
     except GateError as exc:
         outcome = Outcome(EXIT_ERROR, "error", message=str(exc))
     except Exception as exc:  # a configuration that does not load, a broken state: never a go
@@ -397,6 +414,71 @@ def run_gate(ns: argparse.Namespace) -> int:
         except OSError as exc:
             err.print(f"warning: cannot append to GITHUB_STEP_SUMMARY ({exc})", markup=False)
     return outcome.exit_code
+
+
+def load_guard(ns: argparse.Namespace) -> Any:
+    """The ``--guard`` spec, loaded before anything is decided (a bad spec is exit 3 up front)."""
+    command = list(getattr(ns, "deploy_command", None) or [])
+    if command[:1] == ["--"]:
+        command = command[1:]
+    ns.deploy_command = command
+    if getattr(ns, "guard", None) is None:
+        if command:
+            raise GateError(f"unexpected arguments {' '.join(command)!r}: a deploy command belongs with --guard SPEC")
+        return None
+    from pathlib import Path
+
+    from ringfence.errors import RingfenceError
+    from ringfence.guard import spec
+
+    try:
+        return spec.load(Path(ns.guard))
+    except RingfenceError as exc:
+        raise GateError(f"--guard: {exc}") from None
+
+
+def guarded(go: Outcome, spec: Any, ns: argparse.Namespace, cwd: str, err: Any) -> Outcome:
+    """After go: run the deploy command (if given), then the guard; the outcome by the analysis."""
+    import subprocess
+    import sys
+
+    from ringfence.errors import RingfenceError
+    from ringfence.gate import Gate
+    from ringfence.guard import rollout
+
+    if ns.deploy_command:
+        err.print(f"ringfence: go — running {' '.join(ns.deploy_command)}", markup=False)
+        try:
+            done = subprocess.run(ns.deploy_command, cwd=cwd, stdout=sys.stderr, check=False)
+        except OSError as exc:
+            return replace_outcome(go, EXIT_ERROR, "error", f"the deploy command could not start: {exc}")
+        if done.returncode != 0:
+            return replace_outcome(go, EXIT_ERROR, "error", f"the deploy command failed (exit {done.returncode})")
+    guard_gate = Gate.for_cwd(cwd)
+    try:
+
+        def show(m: Any) -> None:
+            err.print(f"ringfence guard: {m.metric} {m.phase.value} {m.value!r} {m.message}", markup=False)
+
+        result = rollout.run(spec, guard_gate, progress=show)
+    except RingfenceError as exc:
+        return replace_outcome(go, EXIT_ERROR, "error", f"guard: {exc}")
+    finally:
+        if guard_gate.control is not None:
+            guard_gate.control.store.close()
+        if guard_gate.ledger is not None:
+            guard_gate.ledger.close()
+    code = {"Successful": go.exit_code, "Failed": EXIT_DENIED}.get(result.phase, EXIT_ERROR)
+    verdict = {"Successful": go.verdict, "Failed": "rolled back"}.get(result.phase, "paused")
+    out = replace_outcome(go, code, verdict, "" if result.phase == "Successful" else result.headline)
+    out.guard = result
+    return out
+
+
+def replace_outcome(o: Outcome, code: int, verdict: str, message: str) -> Outcome:
+    from dataclasses import replace
+
+    return replace(o, exit_code=code, verdict=verdict, message=message or o.message)
 
 
 def check_provenance(ns: argparse.Namespace, action: Any) -> Outcome | None:
@@ -555,6 +637,8 @@ _HEADLINE = {
     "timeout": "TIMED OUT",
     "error": "ERROR",
     "unproven": "REFUSED",
+    "rolled back": "ROLLED BACK",
+    "paused": "PAUSED",
 }
 
 
@@ -605,6 +689,10 @@ def _lines(o: Outcome, ns: argparse.Namespace, principal: Any, dashboard: str | 
         rows.append(("review", link))
     if shown is not None and shown.record is not None:
         rows.append(("ledger entry", str(shown.record)))
+    if o.guard is not None:
+        rows.append(("guard", f"{o.guard.spec.name}: {o.guard.phase} — {o.guard.headline}"))
+        if o.guard.analysis is not None:
+            rows.append(("analysis", o.guard.analysis.message))
     if o.message:
         label = {"error": "error", "unproven": "why"}.get(o.verdict, "note")
         rows.append((label, o.message))
@@ -622,6 +710,8 @@ def _advice(o: Outcome, ns: argparse.Namespace) -> str:
         "timeout": f"stop: no answer within {ns.timeout}; re-run this job to keep waiting on {o.request}",
         "error": "stop: ringfence could not decide (see the error), so the step must not run",
         "unproven": "stop: the artifact's provenance does not verify, so it does not ship",
+        "rolled back": "stop: the guard's analysis failed and the signed rollback runbook ran",
+        "paused": "stop: the guard's analysis was inconclusive; the rollout is paused, not promoted",
     }[o.verdict]
 
 
@@ -674,6 +764,7 @@ def outcome_json(o: Outcome, ns: argparse.Namespace, principal: Any, dashboard: 
         "action_digest": shown.action_digest if shown else None,
         "ledger_entry": shown.record if shown else None,
         "url": _link(dashboard, o.request),
+        "guard": o.guard.to_dict() if o.guard is not None else None,
         **({"message": o.message} if o.message else {}),
     }
 
