@@ -15,6 +15,7 @@ import yaml
 
 from ringfence.control.notify import verify_webhook
 from ringfence.ledger.store import open_ledger
+from tests.commands.test_ci import GITHUB
 from tests.control.flow import cli, create_keys, write_config
 from tests.guard.promserver import ERROR_RATIO, App, Prometheus, stack  # noqa: F401 - the fixture
 from tests.helpers import isolated_env
@@ -227,18 +228,6 @@ def test_dry_run_shows_what_would_happen(world: World) -> None:
     assert "on failure: runbook rollback-web v1 signed by alice, bob (2 of 2)" in plan
     assert f"step roll back: `curl -X POST {world.app.url}/admin/rollback` → allow" in plan
     assert not [e for e in world.ledger() if e.get("kind") in ("guard", "incident")]
-
-
-GITHUB = {
-    "GITHUB_ACTIONS": "true",
-    "GITHUB_ACTOR": "erin",
-    "GITHUB_TRIGGERING_ACTOR": "erin",
-    "GITHUB_REPOSITORY": "acme/web",
-    "GITHUB_RUN_ID": "9001",
-    "GITHUB_SHA": "1" * 40,
-    "GITHUB_REF": "refs/heads/main",
-    "GITHUB_EVENT_NAME": "push",
-}
 
 
 def test_the_deploy_step_stays_running_through_the_analysis(world: World) -> None:

@@ -10,18 +10,8 @@ import pytest
 
 from ringfence.ledger.store import open_ledger
 from ringfence.provenance import dsse, store
+from tests.commands.test_ci import GITHUB
 from tests.provenance.world import World, build
-
-GITHUB = {
-    "GITHUB_ACTIONS": "true",
-    "GITHUB_ACTOR": "erin",
-    "GITHUB_TRIGGERING_ACTOR": "erin",
-    "GITHUB_REPOSITORY": "acme/app",
-    "GITHUB_RUN_ID": "9001",
-    "GITHUB_SHA": "1" * 40,
-    "GITHUB_REF": "refs/heads/main",
-    "GITHUB_EVENT_NAME": "push",
-}
 
 
 @pytest.fixture(scope="module")

@@ -188,18 +188,9 @@ def _step(doc: Any, where: str) -> Step:
 
 def load(path: Path) -> Runbook:
     """Load and validate a runbook. Raises :class:`GuardError` naming the file and field."""
-    import yaml
+    from ringfence.yamlfile import read_mapping
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise GuardError(f"cannot read the runbook {path}: {exc.strerror}") from None
-    try:
-        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise GuardError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(doc, Mapping):
-        raise GuardError(f"{path}: a runbook is a mapping with version, name and steps")
+    doc = read_mapping(path, "the runbook", "version, name and steps", GuardError)
     where = str(path)
     unknown = sorted(set(doc) - {"version", "name", "description", "environment", "steps", "postchecks"})
     if unknown:

@@ -146,18 +146,9 @@ def _metric(doc: Any, where: str) -> Metric:
 
 def load(path: Path) -> GuardSpec:
     """Load and validate a guard spec. Raises :class:`GuardError` naming the file and field."""
-    import yaml
+    from ringfence.yamlfile import read_mapping
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise GuardError(f"cannot read the guard spec {path}: {exc.strerror}") from None
-    try:
-        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise GuardError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(doc, Mapping):
-        raise GuardError(f"{path}: a guard spec is a mapping with version, prometheus and metrics")
+    doc = read_mapping(path, "the guard spec", "version, prometheus and metrics", GuardError)
     where = str(path)
     unknown = sorted(set(doc) - TOP_KEYS)
     if unknown:

@@ -261,12 +261,9 @@ def _count(value: Any, where: str, low: int = 1) -> int:
 
 def parse(text: str, source: str, *, root: Path) -> ReviewConfig:
     """Parse review configuration text. Raises :class:`ReviewInputError` naming ``source``."""
-    import yaml
+    from ringfence.yamlfile import parse_yaml
 
-    try:
-        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise ReviewInputError(f"{source}: not valid YAML: {exc}") from None
+    doc = parse_yaml(text, source, ReviewInputError)
     if doc is None:
         doc = {}
     if not isinstance(doc, Mapping):

@@ -68,18 +68,9 @@ def _limit(value: Any, where: str) -> int | None:
 
 def load(path: Path, subsystems: Mapping[str, object]) -> Task:
     """Load and validate a task file. Raises :class:`ReviewInputError` saying what is wrong."""
-    import yaml
+    from ringfence.yamlfile import read_mapping
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReviewInputError(f"--task {path}: {exc.strerror}") from None
-    try:
-        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise ReviewInputError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(doc, Mapping):
-        raise ReviewInputError(f"{path}: a task file is a mapping with id, title, scope and allow")
+    doc = read_mapping(path, "the task file", "id, title, scope and allow", ReviewInputError)
     unknown = sorted(set(doc) - {"id", "task", "title", "summary", "scope", "allow"})
     if unknown:
         raise ReviewInputError(f"{path}: unknown key {unknown[0]!r} (a task has id, title, scope, allow)")
