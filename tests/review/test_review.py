@@ -293,3 +293,27 @@ def test_markdown_leads_with_the_verdict(repo: Repo) -> None:
     assert "`db/migrate/002.sql:1`" in text
     assert text.index("#### Findings") < text.index("<details>")
     assert "+60 base" in text
+
+
+def test_the_verify_policy_named_by_the_base_config_is_read_at_the_base(repo: Repo, tmp_path: Path) -> None:
+    import yaml
+
+    repo.git("checkout", "-q", "main")
+    policy = repo.verify_policy()
+    config = yaml.safe_load((repo.path / ".ringfence/review.yaml").read_text())
+    config["provenance"] = {"policy": ".ringfence/verify.yaml"}
+    repo.commit("review config names the verify policy", {
+        ".ringfence/review.yaml": yaml.safe_dump(config), ".ringfence/verify.yaml": policy.read_text(),
+    })  # fmt: skip
+    repo.branch("agent/x")
+    head = repo.commit("paginate users", {**IN_SCOPE, ".ringfence/verify.yaml": "version: 1\n"})  # a gutted policy
+    repo.attest(head)
+    report = run(repo, head, task=write_task(tmp_path))
+    assert report.provenance.status == "valid"  # judged by the base's policy, not the change's
+    assert "sensitive.gate" in kinds(report)
+    # an explicit --config outside the repository reads its policy from the file system
+    outside = tmp_path / "cfg"
+    outside.mkdir()
+    (outside / "verify.yaml").write_text(policy.read_text())
+    (outside / "review.yaml").write_text(yaml.safe_dump({**config, "provenance": {"policy": "verify.yaml"}}))
+    assert run(repo, head, task=write_task(tmp_path), config=outside / "review.yaml").provenance.status == "valid"

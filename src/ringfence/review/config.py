@@ -236,6 +236,7 @@ class ReviewConfig:
     routes: Routes = Routes()
     verify_policy: Path | None = None
     coverage_drop: float = 0.5
+    from_base: bool = False  # read from the base revision (its provenance.policy is read there too)
 
 
 def _severity(value: Any, where: str) -> Severity:
@@ -259,7 +260,7 @@ def _count(value: Any, where: str, low: int = 1) -> int:
     return value
 
 
-def parse(text: str, source: str, *, root: Path) -> ReviewConfig:
+def parse(text: str, source: str, *, root: Path, from_base: bool = False) -> ReviewConfig:
     """Parse review configuration text. Raises :class:`ReviewInputError` naming ``source``."""
     from ringfence.yamlfile import parse_yaml
 
@@ -326,6 +327,7 @@ def parse(text: str, source: str, *, root: Path) -> ReviewConfig:
         routes=routes,
         verify_policy=(root / policy) if policy else None,
         coverage_drop=float(drop),
+        from_base=from_base,
     )
 
 
@@ -342,4 +344,4 @@ def load(repo: Path, base: str, explicit: Path | None) -> ReviewConfig:
     at_base = blob(repo, base, CONFIG_PATH)
     if at_base is None:
         return ReviewConfig()
-    return parse(at_base, f"{CONFIG_PATH} at {base[:12]}", root=repo)
+    return parse(at_base, f"{CONFIG_PATH} at {base[:12]}", root=repo, from_base=True)

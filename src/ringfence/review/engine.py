@@ -149,7 +149,7 @@ def review(inp: Inputs) -> Report:
         used.append(f"coverage {inp.coverage.name}")
 
     policy = inp.verify_policy or cfg.verify_policy
-    prov, found = track.provenance(diff, policy, from_base=inp.verify_policy is None and policy is not None)
+    prov, found = track.provenance(diff, policy, from_base=inp.verify_policy is None and cfg.from_base)
     findings += found
     agent = inp.agent or prov.agent
     record = None
