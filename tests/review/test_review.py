@@ -317,3 +317,25 @@ def test_the_verify_policy_named_by_the_base_config_is_read_at_the_base(repo: Re
     (outside / "verify.yaml").write_text(policy.read_text())
     (outside / "review.yaml").write_text(yaml.safe_dump({**config, "provenance": {"policy": "verify.yaml"}}))
     assert run(repo, head, task=write_task(tmp_path), config=outside / "review.yaml").provenance.status == "valid"
+
+
+def test_routes_follow_the_configuration(repo: Repo, tmp_path: Path) -> None:
+    cfg = tmp_path / "review.yaml"
+    cfg.write_text(
+        "version: 1\nsubsystems: {api: ['src/api/**', 'tests/**']}\n"
+        "routes:\n  senior: {min_severity: critical, below_score: 20, k: 3, reviewers: ['@acme/db-leads']}\n"
+    )
+    weakened = (
+        (repo.path / ".github/workflows/ci.yml")
+        .read_text()
+        .replace("        run: pytest -q\n", "        run: pytest -q\n        continue-on-error: true\n")
+    )
+    head = repo.commit("make CI green", {".github/workflows/ci.yml": weakened})
+    report = run(repo, head, config=cfg)
+    assert "ci.weakened" in kinds(report)
+    assert report.route.name == "one_reviewer" and report.route.approvals == 1  # high is below the configured bar
+    repo.branch("agent/drop")
+    head = repo.commit("drop", {"db/migrate/002.sql": "DROP TABLE users;\n"})
+    report = run(repo, head, config=cfg)
+    assert report.route.name == "senior" and report.route.approvals == 3
+    assert report.route.reviewers == ("@acme/dba", "@acme/db-leads")
