@@ -43,6 +43,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--model-version", dest="modelVersion", help="the model's version")
     p.add_argument("--provider", help="the model's provider, e.g. anthropic")
     p.add_argument("--slsa", action="store_true", help="SLSA provenance v1 for --artifact files built in CI instead")
+    p.add_argument(
+        "--keyless",
+        action="store_true",
+        help="also sign keyless with Sigstore, with the CI's OIDC identity (needs ringfence[sigstore] and the network)",
+    )
+    p.add_argument("--sigstore-staging", action="store_true", help="with --keyless: Sigstore's staging instance")
     p.add_argument("--repo", type=Path, default=Path("."), help="the repository (default: here)")
     p.add_argument("--output", type=Path, help="also write the envelope to this file (- for stdout)")
     p.add_argument("--no-note", action="store_true", help="do not attach a git note to the head commit")
@@ -123,19 +129,39 @@ def run_attest(ns: argparse.Namespace) -> int:
         if not ns.base:
             raise StatementError("--base is required: the commit the agent's change started from")
         doc, repo, head, agent_id = _agent_change(ns, err)
-    signer = _signer(ns.key, agent_id)
-    envelope = dsse.sign(dsse.Envelope(statement.encode(doc)), signer)
+    payload = statement.encode(doc)
+    bundle = None
+    if ns.keyless:
+        from ringfence.provenance.sigstore_bundle import sign_keyless
+
+        with err.status("signing keyless through Sigstore (Fulcio, Rekor)…"):
+            bundle = sign_keyless(payload, staging=ns.sigstore_staging)
+    signer = _signer(ns.key, agent_id) if (ns.key or not ns.keyless) else None
+    envelope = dsse.sign(dsse.Envelope(payload), signer) if signer is not None else None
     written: list[str] = []
     if repo is not None and head is not None and not ns.no_note and not ns.slsa:
-        store.attach_to_commit(repo, head, envelope)
+        lines = gitrepo.read_notes(repo, head)
+        if envelope is not None:
+            lines = store.merge(lines, envelope)
+        if bundle is not None:
+            lines = store.append_line(lines, bundle)
+        gitrepo.write_notes(repo, head, lines)
         written.append(f"git note {gitrepo.NOTES_REF} on {head[:12]}")
     for path in ns.artifact:
-        written.append(str(store.attach_to_file(store.sidecar(path), envelope)))
+        target = store.sidecar(path)
+        lines = store.read_file(target)
+        if envelope is not None:
+            lines = store.merge(lines, envelope)
+        if bundle is not None:
+            lines = store.append_line(lines, bundle)
+        store.write_file(target, lines)
+        written.append(str(target))
     if ns.output is not None:
+        out_lines = [x for x in (envelope.to_json() if envelope else None, bundle) if x]
         if str(ns.output) == "-":
-            print(envelope.to_json())
+            print("\n".join(out_lines))
         else:
-            store.write_file(ns.output, [envelope.to_json()])
+            store.write_file(ns.output, out_lines)
             written.append(str(ns.output))
     if ns.push and repo is not None and not ns.no_note:
         gitrepo.push_notes(repo, ns.push)
@@ -153,7 +179,10 @@ def run_attest(ns: argparse.Namespace) -> int:
         err.print(f"  decisions  {n}{span}, checkpoint at size {pred['decisions']['treeSize']}")
         if pred["approvals"]:
             err.print(f"  approvals  {', '.join(a['request'] for a in pred['approvals'])}")
-    err.print(f"  signed by  {escape(signer.name)} ({signer.keyid})")
+    if signer is not None:
+        err.print(f"  signed by  {escape(signer.name)} ({signer.keyid})")
+    if bundle is not None:
+        err.print("  keyless    Sigstore bundle (Fulcio certificate, Rekor entry)")
     for w in written:
         err.print(f"  wrote      {escape(w)}")
     err.print(f"  took       {time.monotonic() - started:.2f}s")

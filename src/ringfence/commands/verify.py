@@ -54,23 +54,25 @@ def verify_target(
     from ringfence.commands._ledger import open_configured
     from ringfence.errors import ProvenanceError, RingfenceError
     from ringfence.ledger.store import open_ledger
-    from ringfence.provenance import decisions, gitrepo, verify, verify_policy
+    from ringfence.provenance import decisions, gitrepo, store, verify, verify_policy
 
     policy = verify_policy.load(policy_path)
     if commit is not None:
         top = gitrepo.toplevel(repo)
         target, envelopes, problems = verify.commit_target(top, commit)
+        bundles = verify.commit_bundles(top, target.commit or commit)
         if attestations is not None:
-            from ringfence.provenance import store
-
             envelopes, problems = store.parse_lines(store.read_file(attestations), str(attestations))
+            bundles = verify.file_bundles(attestations)
     else:
         assert artifact is not None
         path = Path(artifact)
         if path.is_file():
             target, envelopes, problems = verify.artifact_target(path, attestations)
+            bundles = verify.file_bundles(attestations or store.sidecar(path))
         elif ":" in artifact and attestations is not None:
             target, envelopes, problems = verify.digest_target(artifact, attestations)
+            bundles = verify.file_bundles(attestations)
         else:
             raise ProvenanceError(
                 f"--artifact {artifact}: no such file (a digest needs --attestations FILE with its attestations)"
@@ -87,7 +89,7 @@ def verify_target(
                 ledger = None
         log = verify.LogAccess(ledger) if ledger is not None else None
         return verify.verify_envelopes(
-            target, envelopes, policy, trusted_checkpoint=trusted, log=log, problems=problems
+            target, envelopes, policy, trusted_checkpoint=trusted, log=log, problems=problems, bundles=bundles
         )
     finally:
         if ledger is not None:

@@ -43,15 +43,31 @@ def merge(lines: Sequence[str], envelope: Envelope) -> list[str]:
 
 
 def parse_lines(lines: Sequence[str], where: str) -> tuple[list[Envelope], list[str]]:
-    """The envelopes in ``lines``, and a problem for every line that is not one."""
+    """The envelopes in ``lines``, and a problem for every line that is neither an envelope
+    nor a Sigstore bundle (bundles: :func:`bundle_lines`)."""
+    from ringfence.provenance.sigstore_bundle import is_bundle
+
     envelopes: list[Envelope] = []
     problems: list[str] = []
     for number, line in enumerate(lines, start=1):
+        if is_bundle(line):
+            continue
         try:
             envelopes.append(dsse.parse(line))
         except EnvelopeError as exc:
             problems.append(f"{where} line {number}: {exc}")
     return envelopes, problems
+
+
+def bundle_lines(lines: Sequence[str]) -> list[str]:
+    from ringfence.provenance.sigstore_bundle import is_bundle
+
+    return [line for line in lines if is_bundle(line)]
+
+
+def append_line(lines: Sequence[str], line: str) -> list[str]:
+    """``lines`` with ``line`` added once (a bundle is stored as it came)."""
+    return list(lines) if line in lines else [*lines, line]
 
 
 def sidecar(artifact: Path) -> Path:
@@ -71,11 +87,6 @@ def write_file(path: Path, lines: Sequence[str]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     os.replace(tmp, path)
-
-
-def attach_to_file(path: Path, envelope: Envelope) -> Path:
-    write_file(path, merge(read_file(path), envelope))
-    return path
 
 
 def attach_to_commit(repo: Path, commit: str, envelope: Envelope) -> None:

@@ -145,11 +145,42 @@ def verify_envelopes(
     trusted_checkpoint: Checkpoint | None = None,
     log: LogAccess | None = None,
     problems: Sequence[str] = (),
+    bundles: Sequence[str] = (),
 ) -> Result:
     result = Result(target, problems=list(problems), required=policy.require)
     for i, env in enumerate(envelopes, start=1):
         result.envelopes.append(_verify_one(i, env, target, policy, trusted_checkpoint, log))
+    for j, text in enumerate(bundles, start=len(envelopes) + 1):
+        result.envelopes.append(_verify_bundle(j, text, target, policy, trusted_checkpoint, log))
     return result
+
+
+def _verify_bundle(
+    index: int,
+    text: str,
+    target: Target,
+    policy: VerifyPolicy,
+    trusted_checkpoint: Checkpoint | None,
+    log: LogAccess | None,
+) -> EnvelopeResult:
+    """A Sigstore bundle: verified offline against the trust root, then checked like an envelope."""
+    from ringfence.provenance.sigstore_bundle import verify_bundle
+
+    if policy.trust_root is None:
+        r = EnvelopeResult(index, predicate_type="sigstore bundle")
+        r.add("sigstore", ["a Sigstore bundle, but the verify policy has no sigstore.trust_root to check it"], "")
+        return r
+    try:
+        env, identity = verify_bundle(text, policy.trust_root, list(policy.identities.values()))
+    except ProvenanceError as exc:
+        r = EnvelopeResult(index, predicate_type="sigstore bundle")
+        r.add("sigstore", [str(exc)], "")
+        return r
+    r = _verify_one(index, env, target, policy, trusted_checkpoint, log, keyless=identity.name)
+    r.checks.insert(
+        1, Check("sigstore", True, f"keyless signature by {identity.subject} ({identity.issuer}), logged and verified")
+    )
+    return r
 
 
 def _verify_one(
@@ -159,6 +190,7 @@ def _verify_one(
     policy: VerifyPolicy,
     trusted_checkpoint: Checkpoint | None,
     log: LogAccess | None,
+    keyless: str | None = None,
 ) -> EnvelopeResult:
     r = EnvelopeResult(index)
     try:
@@ -190,8 +222,13 @@ def _verify_one(
         r.add("signatures", [f"no rule under subjects matches {name!r}: no key is trusted for it"], "")
         return r
     report = dsse.check_signatures(env, policy.trusted(rule))
-    r.signers = list(report.signers)
     sig_problems: list[str] = []
+    if keyless is not None:  # the bundle's verified identity is one signer
+        if keyless in rule.signers:
+            report.signers.append(keyless)
+        else:
+            sig_problems.append(f"the keyless signer {keyless} is not trusted for {name!r}")
+    r.signers = list(report.signers)
     if not report.met(rule.threshold):
         got = ", ".join(report.signers) or "none"
         sig_problems.append(
@@ -285,6 +322,18 @@ def commit_target(repo: Path, rev: str) -> tuple[Target, list[Envelope], list[st
     target = Target(f"commit {commit[:12]}", gitrepo.tree_digest(repo, commit).sha256, commit)
     envelopes, problems = store.parse_lines(gitrepo.read_notes(repo, commit), f"{gitrepo.NOTES_REF} on {commit[:12]}")
     return target, envelopes, problems
+
+
+def commit_bundles(repo: Path, commit: str) -> list[str]:
+    """The Sigstore bundles in ``commit``'s git note."""
+    from ringfence.provenance import gitrepo
+
+    return store.bundle_lines(gitrepo.read_notes(repo, commit))
+
+
+def file_bundles(path: Path) -> list[str]:
+    """The Sigstore bundles in an attestations file."""
+    return store.bundle_lines(store.read_file(path))
 
 
 def artifact_target(path: Path, attestations: Path | None = None) -> tuple[Target, list[Envelope], list[str]]:

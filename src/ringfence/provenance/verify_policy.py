@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +42,11 @@ from ringfence.provenance.dsse import TrustedKey
 from ringfence.provenance.errors import EnvelopeError, VerifyPolicyError
 from ringfence.provenance.keys import parse_public
 from ringfence.provenance.predicate import PREDICATE_TYPE
+from ringfence.provenance.sigstore_bundle import Identity
 from ringfence.provenance.slsa import SLSA_TYPE
 
 TYPE_NAMES = {"agent-change": PREDICATE_TYPE, "slsa": SLSA_TYPE}
-_TOP = {"version", "keys", "ledger", "subjects", "require", "predicate", "decisions", "slsa"}
+_TOP = {"version", "keys", "ledger", "subjects", "require", "predicate", "decisions", "slsa", "sigstore"}
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,14 @@ class VerifyPolicy:
     min_decisions: int = 1
     allow_denied: bool = False
     builders: tuple[str, ...] = ()
+    trust_root: Path | None = None  # a Sigstore trusted root file, for keyless signatures
+    identities: dict[str, Identity] = field(default_factory=dict)
 
     def rule_for(self, name: str) -> SubjectRule | None:
         return next((r for r in self.rules if r.applies(name)), None)
 
     def trusted(self, rule: SubjectRule) -> list[TrustedKey]:
-        return [self.keys[n] for n in rule.signers]
+        return [self.keys[n] for n in rule.signers if n in self.keys]
 
 
 class _Loader:
@@ -96,6 +99,35 @@ def _strings(loader: _Loader, node: Any, value: Any, what: str) -> tuple[str, ..
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise loader.fail(node, f"{what} must be a list of names")
     return tuple(value)
+
+
+def _sigstore(
+    loader: _Loader, node: Any, doc: Any, path: Path, keys: Mapping[str, TrustedKey]
+) -> tuple[Path | None, dict[str, Identity]]:
+    """``sigstore: {trust_root: FILE, identities: {name: {subject, issuer}}}``."""
+    if doc is None:
+        return None, {}
+    if not isinstance(doc, Mapping) or set(doc) - {"trust_root", "identities"}:
+        raise loader.fail(node, "sigstore takes trust_root (a trusted_root.json) and identities")
+    root = doc.get("trust_root")
+    if not isinstance(root, str) or not root:
+        raise loader.fail(node, "sigstore.trust_root must be the path of a Sigstore trusted root (trusted_root.json)")
+    raw = doc.get("identities")
+    if not isinstance(raw, Mapping) or not raw:
+        raise loader.fail(node, "sigstore.identities must map names to {subject, issuer}")
+    out: dict[str, Identity] = {}
+    for name, ident in raw.items():
+        where = f"sigstore.identities.{name}"
+        if not isinstance(ident, Mapping) or set(ident) != {"subject", "issuer"}:
+            raise loader.fail(
+                node, f"{where} must be {{subject: ..., issuer: ...}} (the certificate's SAN and OIDC issuer)"
+            )
+        if not all(isinstance(ident[k], str) and ident[k] for k in ("subject", "issuer")):
+            raise loader.fail(node, f"{where}: subject and issuer must be non-empty strings")
+        if name in keys:
+            raise loader.fail(node, f"{where}: {name!r} is also a key's name; one name per signer")
+        out[str(name)] = Identity(str(name), ident["subject"], ident["issuer"])
+    return (path.parent / root).resolve(), out
 
 
 def _item(node: Any, index: int) -> Any:
@@ -164,6 +196,7 @@ def load(path: Path, text: str | None = None) -> VerifyPolicy:
     if checkpoint and not ledger_keys:
         raise loader.fail(node("ledger"), "ledger.checkpoint needs ledger.keys to verify it")
 
+    trust_root, identities = _sigstore(loader, node("sigstore"), doc.get("sigstore"), path, keys)
     raw_rules = doc.get("subjects")
     if not isinstance(raw_rules, list) or not raw_rules:
         raise loader.fail(node("subjects"), "subjects must be a list of {match, signers, threshold}")
@@ -175,8 +208,8 @@ def load(path: Path, text: str | None = None) -> VerifyPolicy:
             raise loader.fail(n, f"{where} takes match, signers, threshold, require, agents")
         signers = _strings(loader, n, r.get("signers"), f"{where}.signers")
         for s in signers:
-            if s not in keys:
-                raise loader.fail(n, f"{where}.signers names {s!r}, which is not under keys")
+            if s not in keys and s not in identities:
+                raise loader.fail(n, f"{where}.signers names {s!r}, which is not under keys or sigstore.identities")
         threshold = r.get("threshold", 1)
         if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= len(signers):
             raise loader.fail(n, f"{where}.threshold must be between 1 and the number of signers ({len(signers)})")
@@ -228,4 +261,6 @@ def load(path: Path, text: str | None = None) -> VerifyPolicy:
         min_decisions=minimum,
         allow_denied=allow_denied,
         builders=builders,
+        trust_root=trust_root,
+        identities=identities,
     )
