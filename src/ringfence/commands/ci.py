@@ -50,7 +50,7 @@ class Transient(GateError):
 def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "ci",
-        help="gate pipeline steps (deploys, migrations, merges, publishes)",
+        help="gate pipeline steps (deploys, migrations, merges, publishes) and review changes in CI",
         description="Commands for CI/CD pipelines.",
     )
     ci_sub = p.add_subparsers(title="ci commands", metavar="COMMAND")
