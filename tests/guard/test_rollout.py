@@ -260,3 +260,9 @@ def test_guard_flags_are_checked_before_anything_runs(world: World) -> None:
     stray = cli(world.env, world.ws, "ci", "gate", "--action", "deploy", "--env", "staging", "--artifact",
                 "sha256:" + "ab" * 32, "--", "./deploy.sh", extra_env=GITHUB)  # fmt: skip
     assert stray.returncode == 3 and "a deploy command belongs with --guard SPEC" in stray.stdout
+
+
+def test_a_mistyped_flag_is_still_named(world: World) -> None:
+    typo = cli(world.env, world.ws, "ci", "gate", "--action", "deploy", "--evn", "staging", "--artifact",
+               "sha256:" + "ab" * 32, extra_env=GITHUB)  # fmt: skip
+    assert typo.returncode == 3 and "unrecognized arguments: --evn" in typo.stderr

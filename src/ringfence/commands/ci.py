@@ -95,7 +95,7 @@ def add_parser(sub: Any) -> None:
     )
     r.add_argument(
         "deploy_command",
-        nargs=argparse.REMAINDER,
+        nargs="*",
         metavar="-- COMMAND",
         help="with --guard: the deploy command to run after go and before the analysis (an argv, no shell)",
     )
