@@ -43,6 +43,7 @@ from typing import Any
 
 from ringfence.adapters import base
 from ringfence.errors import PayloadError
+from ringfence.jsontype import json_type
 from ringfence.model import Action, Decision, Principal
 
 __all__ = ["ADAPTER", "EVENT", "INERT_TOOLS", "action_for", "decode_tool_args", "handle", "parse", "render"]
@@ -90,24 +91,12 @@ def decode_tool_args(value: Any) -> dict[str, Any]:
         raise PayloadError("toolArgs is missing (Copilot CLI sends the tool's arguments as a JSON-encoded string)")
     if not isinstance(value, str):
         raise PayloadError(
-            f"toolArgs is a JSON {_json_type(value)}, but Copilot CLI sends a JSON-encoded string of an object"
+            f"toolArgs is a JSON {json_type(value)}, but Copilot CLI sends a JSON-encoded string of an object"
         )
     decoded = base.decode_json(value, "toolArgs")
     if not isinstance(decoded, dict):
-        raise PayloadError(f"toolArgs must encode a JSON object, not a JSON {_json_type(decoded)}")
+        raise PayloadError(f"toolArgs must encode a JSON object, not a JSON {json_type(decoded)}")
     return decoded
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def parse(raw: bytes, *, env: Mapping[str, str] | None = None) -> tuple[Action, Principal]:

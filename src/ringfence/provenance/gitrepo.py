@@ -28,7 +28,6 @@ from pathlib import Path
 from ringfence.provenance.errors import GitError
 
 NOTES_REF = "refs/notes/ringfence"
-_SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "ringfence",
     "GIT_AUTHOR_EMAIL": "ringfence@localhost",
@@ -189,7 +188,3 @@ def push_notes(repo: Path, remote: str) -> None:
 
 def fetch_notes(repo: Path, remote: str) -> None:
     git(repo, "fetch", "--quiet", remote, f"{NOTES_REF}:{NOTES_REF}")
-
-
-def is_commit_id(text: str) -> bool:
-    return bool(_SHA.match(text))

@@ -27,9 +27,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ringfence.jsontype import json_type
 from ringfence.wiring.base import Found, Probe, RuntimeWiring, Scope, first_line, scope_dir
 from ringfence.wiring.hookfile import NOTHING_TO_REMOVE, Hook, HookFile, planned
-from ringfence.wiring.jsonfile import Plan, SettingsFileError, json_type, load
+from ringfence.wiring.jsonfile import Plan, SettingsFileError, load
 
 RUNTIME = "copilot"
 EVENT = "preToolUse"

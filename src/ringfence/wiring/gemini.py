@@ -34,9 +34,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ringfence.jsontype import json_type
 from ringfence.wiring.base import Found, Probe, RuntimeWiring, Scope, first_line, scope_dir
 from ringfence.wiring.hookfile import NOTHING_TO_REMOVE, Hook, HookFile, planned
-from ringfence.wiring.jsonfile import Plan, json_type, load
+from ringfence.wiring.jsonfile import Plan, load
 
 RUNTIME = "gemini"
 EVENT = "BeforeTool"

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ringfence.wiring.jsonfile import Plan, SettingsFileError, dump_like, format_pointer, json_type, locate
+from ringfence.jsontype import json_type
+from ringfence.wiring.jsonfile import Plan, SettingsFileError, dump_like, format_pointer, locate
 
 ALREADY_WIRED = "ringfence is already wired; nothing to change"
 NOTHING_TO_REMOVE = "no ringfence hook found; nothing to change"

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ringfence.errors import ConfigError
+from ringfence.jsontype import json_type
 
 BACKUP_MARKER = ".ringfence-backup-"
 _DEFAULT_INDENT = 2
@@ -166,21 +167,6 @@ def parse_object(text: str, path: Path) -> dict[str, Any]:
             1,
         )
     return value
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a parsed value's type (``object``, ``array``, ``string``, ...)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def _skip_ws(text: str, idx: int) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from ringfence.jsontype import json_type
 from ringfence.review.findings import ReviewInputError
 
 
@@ -69,21 +70,8 @@ class Source:
         """The file parsed as a JSON object."""
         doc = self.json()
         if not isinstance(doc, dict):
-            self.fail(f"holds a JSON {json_kind(doc)}, not an object")
+            self.fail(f"holds a JSON {json_type(doc)}, not an object")
         return doc
-
-
-def json_kind(value: object) -> str:
-    """The JSON name of a parsed value's type, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def as_object(value: object) -> dict[str, object]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from ringfence.review.evidence._read import Source, as_list, as_object, as_str, json_kind
+from ringfence.jsontype import json_type
+from ringfence.review.evidence._read import Source, as_list, as_object, as_str
 from ringfence.review.findings import Finding, Severity
 
 _PRICES_EXPECTED = "a YAML or JSON mapping of resource type or `type.attribute=value` to a monthly price"
@@ -114,7 +115,7 @@ def _decimal(src: Source, doc: Mapping[str, object], field: str) -> Decimal | No
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        src.fail(f"`{field}` is a JSON {json_kind(value)}, not a decimal string")
+        src.fail(f"`{field}` is a JSON {json_type(value)}, not a decimal string")
     try:
         number = Decimal(str(value))
     except InvalidOperation:
@@ -137,7 +138,7 @@ def infracost(path: Path) -> tuple[list[Finding], float | None]:
         src.fail("has none of `totalMonthlyCost`, `pastTotalMonthlyCost`, `diffTotalMonthlyCost`")
     currency = doc.get("currency", "USD") or "USD"
     if not isinstance(currency, str):
-        src.fail(f"`currency` is a JSON {json_kind(currency)}, not a currency code")
+        src.fail(f"`currency` is a JSON {json_type(currency)}, not a currency code")
     for project in as_list(doc.get("projects")):
         errors = [e for e in as_list(as_object(as_object(project).get("metadata")).get("errors")) if e]
         if errors:

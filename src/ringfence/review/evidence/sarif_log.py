@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ringfence.review.evidence._read import Source, as_list, as_object, as_str, json_kind
+from ringfence.jsontype import json_type
+from ringfence.review.evidence._read import Source, as_list, as_object, as_str
 from ringfence.review.findings import Finding, Severity
 
 _SARIF_EXPECTED = 'a SARIF 2.1.0 log (`version` "2.1.0" and a `runs` list)'
@@ -77,7 +78,7 @@ class _Run:
 
     def __init__(self, src: Source, index: int, run: object) -> None:
         if not isinstance(run, dict):
-            src.fail(f"runs[{index}] is a JSON {json_kind(run)}, not an object")
+            src.fail(f"runs[{index}] is a JSON {json_type(run)}, not an object")
         self.run = run
         tool = as_object(run.get("tool"))
         driver = as_object(tool.get("driver"))
@@ -134,11 +135,11 @@ class _Run:
         if results is None:
             return []
         if not isinstance(results, list):
-            src.fail(f"runs[{index}].results is a JSON {json_kind(results)}, not a list")
+            src.fail(f"runs[{index}].results is a JSON {json_type(results)}, not a list")
         out: list[_Result] = []
         for result in results:
             if not isinstance(result, dict):
-                src.fail(f"runs[{index}].results holds a JSON {json_kind(result)}, not a result object")
+                src.fail(f"runs[{index}].results holds a JSON {json_type(result)}, not a result object")
             if _reported(result):
                 out.append(self.reduce(result))
         return out
@@ -202,7 +203,7 @@ def _sarif_results(path: Path, role: str) -> list[_Result]:
         src.fail(f"is SARIF version {version!r}, not 2.1.0")
     runs = doc.get("runs")
     if not isinstance(runs, list):
-        src.fail("has no `runs` list" if runs is None else f"`runs` is a JSON {json_kind(runs)}, not a list")
+        src.fail("has no `runs` list" if runs is None else f"`runs` is a JSON {json_type(runs)}, not a list")
     seen: dict[tuple[object, ...], _Result] = {}
     for index, raw in enumerate(runs):
         for result in _Run(src, index, raw).results(src, index):

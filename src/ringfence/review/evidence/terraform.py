@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ringfence.review.evidence._read import Source, as_list, as_object, as_str, json_kind
+from ringfence.jsontype import json_type
+from ringfence.review.evidence._read import Source, as_list, as_object, as_str
 from ringfence.review.evidence.cost import Prices, cost_finding, load_prices, money
 from ringfence.review.findings import Finding, Severity
 
@@ -135,7 +136,7 @@ def _plan_changes(src: Source) -> list[_Change]:
         hint = " (it looks like state: `terraform show -json` was run without a plan file)" if "values" in doc else ""
         src.fail(f"has no `resource_changes` list{hint}")
     if not isinstance(entries, list):
-        src.fail(f"`resource_changes` is a JSON {json_kind(entries)}, not a list")
+        src.fail(f"`resource_changes` is a JSON {json_type(entries)}, not a list")
     return [change for i, entry in enumerate(entries) if (change := _plan_change(src, i, entry)) is not None]
 
 
@@ -143,7 +144,7 @@ def _plan_change(src: Source, index: int, entry: object) -> _Change | None:
     """One validated resource change, or None for a data source."""
     where = f"resource_changes[{index}]"
     if not isinstance(entry, dict):
-        src.fail(f"{where} is a JSON {json_kind(entry)}, not an object")
+        src.fail(f"{where} is a JSON {json_type(entry)}, not an object")
     if entry.get("mode") == "data":
         return None
     address, rtype, change = as_str(entry.get("address")), as_str(entry.get("type")), entry.get("change")
