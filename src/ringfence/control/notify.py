@@ -210,12 +210,17 @@ def render(
     if channel.secret is None:
         raise ChannelConfigError(f"channel {channel.name!r}: a webhook channel needs a secret to sign with")
     body = webhook_body(request, event)
+    return body, webhook_headers(channel.secret, event, body, now=now)
+
+
+def webhook_headers(secret: str, event: str, body: bytes, *, now: float | None = None) -> dict[str, str]:
+    """The headers of a signed webhook POST of ``body`` (signed at ``now``)."""
     timestamp = int(time.time() if now is None else now)
-    return body, {
+    return {
         "Content-Type": JSON_CONTENT_TYPE,
         EVENT_HEADER: event,
         TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: sign_webhook(channel.secret, timestamp, body),
+        SIGNATURE_HEADER: sign_webhook(secret, timestamp, body),
     }
 
 

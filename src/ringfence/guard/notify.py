@@ -11,20 +11,10 @@ never changes what the guard does.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ringfence.control.notify import (
-    EVENT_HEADER,
-    JSON_CONTENT_TYPE,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    Delivery,
-    Post,
-    deliver,
-    sign_webhook,
-)
+from ringfence.control.notify import JSON_CONTENT_TYPE, Delivery, Post, deliver, webhook_headers
 from ringfence.control.settings import ControlSettings
 from ringfence.errors import GuardError
 
@@ -65,12 +55,6 @@ def send(
             body, headers = _slack(event, doc), {"Content-Type": JSON_CONTENT_TYPE}
         else:
             body = json.dumps({"event": event, "guard": doc}, sort_keys=True, separators=(",", ":")).encode()
-            stamp = int(time.time() if now is None else now)
-            headers = {
-                "Content-Type": JSON_CONTENT_TYPE,
-                EVENT_HEADER: event,
-                TIMESTAMP_HEADER: str(stamp),
-                SIGNATURE_HEADER: sign_webhook(channel.secret, stamp, body),
-            }
+            headers = webhook_headers(channel.secret, event, body, now=now)
         out.append((channel.name, deliver(channel, body, headers, attempts=attempts, post=post)))
     return out
