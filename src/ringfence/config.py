@@ -76,6 +76,11 @@ class Settings:
     ledger_origin: str | None = None
 
     @property
+    def ledger_state(self) -> Path:
+        """Where the ledger's signing key lives: next to the ledger file, or the state dir."""
+        return self.ledger_path.parent if self.ledger_path is not None else state_dir()
+
+    @property
     def ledger_location(self) -> str | None:
         """Where the ledger lives: a PostgreSQL URL or a file path."""
         if self.ledger_url:

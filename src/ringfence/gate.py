@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ringfence.analyze import analyze
 from ringfence.analyze.context import Context
-from ringfence.config import Settings, load_settings, state_dir
+from ringfence.config import Settings, load_settings
 from ringfence.errors import AnalysisLimit, RingfenceError
 from ringfence.ledger import Ledger
 from ringfence.model import (
@@ -292,10 +292,7 @@ class Gate:
         try:
             from ringfence.ledger import signer
 
-            state = self.settings.ledger_path.parent if self.settings.ledger_path else state_dir()
-            origin = self.settings.ledger_origin or signer.default_origin()
-            key = signer.load_or_create_key(state, origin)
-            return signer.checkpoint_now(ledger, key, origin, self.settings.witness)
+            return signer.sign_configured(ledger, self.settings)
         except Exception:
             return None
 

@@ -190,8 +190,9 @@ def run_attest(ns: argparse.Namespace) -> int:
 
 
 def _agent_change(ns: argparse.Namespace, err: Any) -> tuple[dict[str, Any], Path, str, str | None]:
-    from ringfence.commands._ledger import open_configured, sign_checkpoint
+    from ringfence.commands._ledger import open_configured
     from ringfence.config import load_settings
+    from ringfence.ledger.signer import sign_configured
     from ringfence.provenance import attest
     from ringfence.provenance.errors import StatementError
 
@@ -206,7 +207,7 @@ def _agent_change(ns: argparse.Namespace, err: Any) -> tuple[dict[str, Any], Pat
         )
     try:
         with err.status("signing a ledger checkpoint and collecting the session's decisions…"):
-            note = sign_checkpoint(ledger, settings)
+            note = sign_configured(ledger, settings)
             size = int(note.split("\n")[1])  # a C2SP checkpoint's second line is the tree size it signs
             doc = attest.agent_change(
                 change,

@@ -99,9 +99,7 @@ def _verifier(settings: Any, key: Path | None, err: Any) -> Any:
     try:
         if key is not None:
             return VerifierKey.from_vkey(key.read_text(encoding="utf-8").strip())
-        from ringfence.commands._ledger import ledger_state
-
-        return load_verifier(ledger_state(settings))
+        return load_verifier(settings.ledger_state)
     except (OSError, RingfenceError) as exc:
         err.print(f"[bold red]error:[/] cannot read the verifier key: {exc}")
         raise SystemExit(EXIT_USAGE) from None
@@ -264,10 +262,10 @@ def run_consistency(ns: argparse.Namespace) -> int:
 
 
 def run_checkpoint(ns: argparse.Namespace) -> int:
-    from ringfence.commands._ledger import sign_checkpoint
+    from ringfence.ledger.signer import sign_configured
 
     ledger, settings, _ = _open()
-    sys.stdout.write(sign_checkpoint(ledger, settings))
+    sys.stdout.write(sign_configured(ledger, settings))
     return 0
 
 

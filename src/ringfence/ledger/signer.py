@@ -18,9 +18,13 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ringfence.ledger.checkpoint import Checkpoint, SigningKey, VerifierKey, sign
 from ringfence.ledger.store import MerkleLedger
+
+if TYPE_CHECKING:
+    from ringfence.config import Settings
 
 DEFAULT_EVERY = 1000
 
@@ -62,6 +66,14 @@ def checkpoint_now(ledger: MerkleLedger, key: SigningKey, origin: str, witness: 
     if witness is not None:
         export_note(witness, size, note)
     return note
+
+
+def sign_configured(ledger: MerkleLedger, settings: Settings) -> str:
+    """Sign ``ledger``'s current size and root with the key and origin ``settings`` name, and
+    export the note to the configured witness; the signed note."""
+    origin = settings.ledger_origin or default_origin()
+    key = load_or_create_key(settings.ledger_state, origin)
+    return checkpoint_now(ledger, key, origin, settings.witness)
 
 
 def export_note(witness: Path, size: int, note: str) -> None:
