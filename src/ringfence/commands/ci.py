@@ -418,9 +418,7 @@ def run_gate(ns: argparse.Namespace) -> int:
 
 def load_guard(ns: argparse.Namespace) -> Any:
     """The ``--guard`` spec, loaded before anything is decided (a bad spec is exit 3 up front)."""
-    command = list(getattr(ns, "deploy_command", None) or [])
-    if command[:1] == ["--"]:
-        command = command[1:]
+    command = list(getattr(ns, "deploy_command", None) or [])  # argparse has already dropped the `--`
     ns.deploy_command = command
     if getattr(ns, "guard", None) is None:
         if command:
